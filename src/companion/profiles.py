@@ -1,0 +1,81 @@
+"""Run profiles, defined once: ``ci`` (tiny, for tests), ``quick`` (a laptop CPU), ``paper``.
+
+Every chapter takes a ``profile`` parameter and optional ``overrides`` and calls
+:func:`settings` first, so that a typo fails before any work starts.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+PROFILES = ("ci", "quick", "paper")
+
+ALL_PAIRS = tuple((a, b) for a in range(10) for b in range(a + 1, 10))
+
+SETTINGS = {
+    "boundary_tilting": {
+        "ci": dict(seed=0, svm_pairs=((7, 9),), svm_per_class=300, svm_lambda_step=1.0,
+                   lenet_epochs=1, lenet_train_size=3000, lenet_test_size=1000),
+        "quick": dict(seed=0, svm_pairs=((7, 9), (0, 1), (1, 8), (3, 5)), svm_per_class=3000,
+                      svm_lambda_step=0.25, lenet_epochs=8, lenet_train_size=60000,
+                      lenet_test_size=10000),
+        "paper": dict(seed=0, svm_pairs=ALL_PAIRS, svm_per_class=3000, svm_lambda_step=0.1,
+                      lenet_epochs=50, lenet_train_size=60000, lenet_test_size=10000),
+    },
+}
+
+
+class Settings(Mapping):
+    """Read-only settings with attribute access: ``s.seed`` or ``s["seed"]``."""
+
+    def __init__(self, values: dict):
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"no setting {name!r}; the settings are {sorted(self._values)}") from None
+
+    def __setattr__(self, name, value):
+        raise TypeError("settings are read-only; pass overrides to profiles.settings instead")
+
+    def __repr__(self):
+        return f"Settings({self._values})"
+
+
+def _same_kind(default, value) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    if isinstance(default, (tuple, list)):
+        return isinstance(value, (tuple, list))
+    return isinstance(value, type(default))
+
+
+def settings(chapter: str, profile: str, overrides: dict | None = None) -> Settings:
+    """The settings of ``chapter`` under ``profile``, with ``overrides`` applied and checked."""
+    if chapter not in SETTINGS:
+        raise ValueError(f"unknown chapter {chapter!r}; the chapters are {sorted(SETTINGS)}")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {list(PROFILES)} "
+                         f"(ci: tests, quick: a laptop CPU, paper: the papers' own settings)")
+    values = dict(SETTINGS[chapter][profile])
+    for key, value in (overrides or {}).items():
+        if key not in values:
+            raise ValueError(f"unknown override {key!r} for {chapter}; "
+                             f"the settings are {sorted(values)}")
+        if not _same_kind(values[key], value):
+            raise ValueError(f"override {key}={value!r} should be like {values[key]!r} "
+                             f"({type(values[key]).__name__})")
+        values[key] = tuple(map(tuple, value)) if key.endswith("pairs") else value
+    return Settings(values)

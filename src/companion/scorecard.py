@@ -1,0 +1,150 @@
+"""The scorecard: one row per claim of a paper, with the paper's value beside ours.
+
+A chapter builds a :class:`Scorecard`, shows it as its last table and saves it as JSON beside
+the executed notebook; ``python -m companion.scorecard DIR OUT.md`` gathers every saved card
+into the book's scorecard page.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPRODUCED = "reproduced"
+NOT_REPRODUCED = "not reproduced"
+NOT_RUN = "not run in this profile"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_RUN)
+COLUMNS = ("id", "claim", "paper", "ours", "tolerance", "verdict")
+ENV_VAR = "COMPANION_RESULTS_DIR"
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    claim: str
+    paper: str
+    ours: str
+    tolerance: str
+    verdict: str
+
+
+def _fmt(value, fmt: str) -> str:
+    return format(value, fmt) if isinstance(value, (int, float)) else str(value)
+
+
+class Scorecard:
+    """Claims of one chapter under one profile."""
+
+    def __init__(self, chapter: str, profile: str):
+        self.chapter, self.profile = chapter, profile
+        self.rows: list[Row] = []
+
+    def _add(self, row: Row) -> Row:
+        if any(r.id == row.id for r in self.rows):
+            raise ValueError(f"claim {row.id!r} is already on the {self.chapter} scorecard")
+        self.rows.append(row)
+        return row
+
+    def compare(self, id: str, claim: str, paper: float, ours: float, tol: float,
+                fmt: str = ".3g") -> Row:
+        """A numeric claim: reproduced when ``|ours - paper| <= tol``."""
+        if not (tol >= 0):
+            raise ValueError(f"tolerance must be >= 0, not {tol!r}")
+        ok = math.isfinite(ours) and abs(ours - paper) <= tol
+        return self._add(Row(id, claim, _fmt(paper, fmt), _fmt(ours, fmt), f"± {_fmt(tol, fmt)}",
+                             REPRODUCED if ok else NOT_REPRODUCED))
+
+    def check(self, id: str, claim: str, paper: str, ours: str, passed: bool,
+              tolerance: str) -> Row:
+        """A qualitative claim: ``passed`` is the outcome of the test stated in ``tolerance``."""
+        return self._add(Row(id, claim, str(paper), str(ours), tolerance,
+                             REPRODUCED if bool(passed) else NOT_REPRODUCED))
+
+    def not_run(self, id: str, claim: str, paper: str, why: str) -> Row:
+        """A claim this profile does not test; ``why`` says what would."""
+        return self._add(Row(id, claim, str(paper), "—", why, NOT_RUN))
+
+    def counts(self) -> dict:
+        return {v: sum(r.verdict == v for r in self.rows) for v in VERDICTS}
+
+    def to_dict(self) -> dict:
+        return {"chapter": self.chapter, "profile": self.profile,
+                "rows": [asdict(r) for r in self.rows]}
+
+    def save(self, directory: str | os.PathLike | None = None) -> Path:
+        """Write ``<chapter>.scorecard.json`` atomically into ``directory``.
+
+        The default is ``$COMPANION_RESULTS_DIR``, else the working directory (papermill runs
+        each chapter in ``book/chapters``).
+        """
+        folder = Path(directory or os.environ.get(ENV_VAR) or ".")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.chapter}.scorecard.json"
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.to_dict(), f, indent=1)
+        os.replace(tmp, path)
+        return path
+
+    def __repr__(self) -> str:
+        cells = [COLUMNS] + [tuple(getattr(r, c) for c in COLUMNS) for r in self.rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+        lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        counts = ", ".join(f"{n} {v}" for v, n in self.counts().items())
+        return f"Scorecard {self.chapter} (profile {self.profile}): {counts}\n" + "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{c}</th>" for c in COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(getattr(r, c))}</td>" for c in COLUMNS)
+                       + "</tr>" for r in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def gather(directory: str | os.PathLike) -> str:
+    """A Markdown page with every ``*.scorecard.json`` in ``directory``."""
+    cards = [json.loads(p.read_text()) for p in sorted(Path(directory).glob("*.scorecard.json"))]
+    lines = ["# Scorecard", "",
+             "Every claim the book checks, gathered from the chapters as they were executed for "
+             "this build. A verdict is *reproduced* when our value is within the stated tolerance "
+             "of the paper's (or passes the stated test, for a qualitative claim), *not reproduced* "
+             "otherwise, and *not run in this profile* when the profile the book was built with "
+             "does not test it.", ""]
+    if not cards:
+        lines.append("No chapter has been executed yet: run `make book`.")
+    total = {v: 0 for v in VERDICTS}
+    for card in cards:
+        for r in card["rows"]:
+            total[r["verdict"]] += 1
+    lines += ["| verdict | claims |", "|---|---|"] + [f"| {v} | {n} |" for v, n in total.items()]
+    for card in cards:
+        lines += ["", f"## {card['chapter']} (profile `{card['profile']}`)", "",
+                  "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(_md(r[c]) for c in COLUMNS) + " |" for r in card["rows"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m companion.scorecard RESULTS_DIR OUT.md", file=sys.stderr)
+        return 2
+    out = Path(args[1])
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=out.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(gather(args[0]))
+    os.replace(tmp, out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

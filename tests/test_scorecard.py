@@ -1,0 +1,47 @@
+import json
+
+import pytest
+
+from companion import scorecard as sc
+
+
+def test_numeric_verdicts_follow_the_tolerance():
+    card = sc.Scorecard("ch", "ci")
+    assert card.compare("a", "x", paper=1.6, ours=1.9, tol=0.5).verdict == sc.REPRODUCED
+    assert card.compare("b", "x", paper=1.6, ours=2.2, tol=0.5).verdict == sc.NOT_REPRODUCED
+    assert card.compare("c", "x", paper=1.6, ours=float("nan"), tol=0.5).verdict == sc.NOT_REPRODUCED
+    assert card.check("d", "x", "rises", "rho 0.9", True, "rho > 0.8").verdict == sc.REPRODUCED
+    assert card.check("e", "x", "rises", "rho 0.1", False, "rho > 0.8").verdict == sc.NOT_REPRODUCED
+    assert card.not_run("f", "x", "1.2", "needs a GPU").verdict == sc.NOT_RUN
+    assert card.counts() == {sc.REPRODUCED: 2, sc.NOT_REPRODUCED: 3, sc.NOT_RUN: 1}
+
+
+def test_duplicate_ids_and_bad_tolerance_are_errors():
+    card = sc.Scorecard("ch", "ci")
+    card.check("a", "x", "p", "o", True, "t")
+    with pytest.raises(ValueError, match="already"):
+        card.check("a", "x", "p", "o", True, "t")
+    with pytest.raises(ValueError, match="tolerance"):
+        card.compare("b", "x", 1.0, 1.0, -1)
+
+
+def test_save_and_gather(tmp_path):
+    card = sc.Scorecard("ch", "quick")
+    card.compare("a.b", "err | %", 1.6, 1.7, 0.5, ".2f")
+    path = card.save(tmp_path)
+    saved = json.loads(path.read_text())
+    assert saved["rows"][0] == {"id": "a.b", "claim": "err | %", "paper": "1.60", "ours": "1.70",
+                                "tolerance": "± 0.50", "verdict": sc.REPRODUCED}
+    assert [p.name for p in tmp_path.iterdir()] == ["ch.scorecard.json"]  # no temporary left
+    page = sc.gather(tmp_path)
+    assert "| reproduced | 1 |" in page and "err \\| %" in page and "profile `quick`" in page
+    out = tmp_path / "page.md"
+    assert sc.main([str(tmp_path), str(out)]) == 0 and out.read_text() == page
+
+
+def test_text_table_lists_every_row():
+    card = sc.Scorecard("ch", "ci")
+    card.check("a", "claim a", "p", "o", True, "t")
+    text = repr(card)
+    assert "1 reproduced" in text and "claim a" in text
+    assert "<td>claim a</td>" in card._repr_html_()
