@@ -78,6 +78,7 @@ reference: $(ENV_STAMP)
 	  COMPANION_RESULTS_DIR=$$(mktemp -d) COMPANION_CACHE=$$(mktemp -d) $(BIN)papermill \
 	    --log-level WARNING -k python3 --cwd tests/reference -p profile ci \
 	    build/$$c.ipynb build/$$c.reference.ipynb; \
+	  $(BIN)python scripts/strip_images.py build/$$c.reference.ipynb; \
 	  mv build/$$c.reference.ipynb tests/reference/$$c.ipynb; \
 	done
 

@@ -7,12 +7,18 @@ from companion import scorecard as sc
 
 def test_numeric_verdicts_follow_the_tolerance():
     card = sc.Scorecard("ch", "ci")
-    assert card.compare("a", "x", paper=1.6, ours=1.9, tol=0.5).verdict == sc.REPRODUCED
-    assert card.compare("b", "x", paper=1.6, ours=2.2, tol=0.5).verdict == sc.NOT_REPRODUCED
-    assert card.compare("c", "x", paper=1.6, ours=float("nan"), tol=0.5).verdict == sc.NOT_REPRODUCED
-    assert card.check("d", "x", "rises", "rho 0.9", True, "rho > 0.8").verdict == sc.REPRODUCED
-    assert card.check("e", "x", "rises", "rho 0.1", False, "rho > 0.8").verdict == sc.NOT_REPRODUCED
-    assert card.not_run("f", "x", "1.2", "needs a GPU").verdict == sc.NOT_RUN
+    card.compare("a", "x", paper=1.6, ours=1.9, tol=0.5)
+    assert card.rows[-1].verdict == sc.REPRODUCED
+    card.compare("b", "x", paper=1.6, ours=2.2, tol=0.5)
+    assert card.rows[-1].verdict == sc.NOT_REPRODUCED
+    card.compare("c", "x", paper=1.6, ours=float("nan"), tol=0.5)
+    assert card.rows[-1].verdict == sc.NOT_REPRODUCED
+    card.check("d", "x", "rises", "rho 0.9", True, "rho > 0.8")
+    assert card.rows[-1].verdict == sc.REPRODUCED
+    card.check("e", "x", "rises", "rho 0.1", False, "rho > 0.8")
+    assert card.rows[-1].verdict == sc.NOT_REPRODUCED
+    card.not_run("f", "x", "1.2", "needs a GPU")
+    assert card.rows[-1].verdict == sc.NOT_RUN
     assert card.counts() == {sc.REPRODUCED: 2, sc.NOT_REPRODUCED: 3, sc.NOT_RUN: 1}
 
 

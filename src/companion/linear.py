@@ -84,15 +84,17 @@ def tilting_angle(w, x_i, x_j) -> float:
 def tilting_plane(w, x_i, x_j) -> np.ndarray:
     """Orthonormal basis ``(z, n)`` of the plane holding ``w`` and ``j - i``, shape ``(2, d)``.
 
-    ``n`` comes from Gram-Schmidt: ``n = w - (w . z) z``, normalised.
+    ``n`` comes from Gram-Schmidt: ``n = w - (w . z) z``, normalised. When ``w`` is parallel to
+    ``z`` any ``n`` spans such a plane; we then take the data's direction of largest variance
+    orthogonal to ``z``, so that a projection still shows the data's spread.
     """
     w, _, _ = _check(w)
     z, _ = centroid_direction(x_i, x_j)
     n = w - (w @ z) * z
-    norm = np.linalg.norm(n)
-    if norm <= 1e-12 * np.linalg.norm(w):  # w parallel to z: any orthogonal n will do
-        n = np.zeros_like(z)
-        n[np.argmin(np.abs(z))] = 1.0
+    if np.linalg.norm(n) <= 1e-9 * np.linalg.norm(w):
+        x = np.concatenate([x_i, x_j]).astype(np.float64)
+        x = x - x.mean(axis=0)
+        x -= np.outer(x @ z, z)
+        n = np.linalg.eigh(x.T @ x)[1][:, -1]
         n -= (n @ z) * z
-        norm = np.linalg.norm(n)
-    return np.stack([z, n / norm])
+    return np.stack([z, n / np.linalg.norm(n)])

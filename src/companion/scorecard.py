@@ -44,30 +44,29 @@ class Scorecard:
         self.chapter, self.profile = chapter, profile
         self.rows: list[Row] = []
 
-    def _add(self, row: Row) -> Row:
+    def _add(self, row: Row) -> None:
         if any(r.id == row.id for r in self.rows):
             raise ValueError(f"claim {row.id!r} is already on the {self.chapter} scorecard")
         self.rows.append(row)
-        return row
 
     def compare(self, id: str, claim: str, paper: float, ours: float, tol: float,
-                fmt: str = ".3g") -> Row:
+                fmt: str = ".3g") -> None:
         """A numeric claim: reproduced when ``|ours - paper| <= tol``."""
         if not (tol >= 0):
             raise ValueError(f"tolerance must be >= 0, not {tol!r}")
         ok = math.isfinite(ours) and abs(ours - paper) <= tol
-        return self._add(Row(id, claim, _fmt(paper, fmt), _fmt(ours, fmt), f"± {_fmt(tol, fmt)}",
+        self._add(Row(id, claim, _fmt(paper, fmt), _fmt(ours, fmt), f"± {_fmt(tol, fmt)}",
                              REPRODUCED if ok else NOT_REPRODUCED))
 
     def check(self, id: str, claim: str, paper: str, ours: str, passed: bool,
-              tolerance: str) -> Row:
+              tolerance: str) -> None:
         """A qualitative claim: ``passed`` is the outcome of the test stated in ``tolerance``."""
-        return self._add(Row(id, claim, str(paper), str(ours), tolerance,
+        self._add(Row(id, claim, str(paper), str(ours), tolerance,
                              REPRODUCED if bool(passed) else NOT_REPRODUCED))
 
-    def not_run(self, id: str, claim: str, paper: str, why: str) -> Row:
+    def not_run(self, id: str, claim: str, paper: str, why: str) -> None:
         """A claim this profile does not test; ``why`` says what would."""
-        return self._add(Row(id, claim, str(paper), "—", why, NOT_RUN))
+        self._add(Row(id, claim, str(paper), "—", why, NOT_RUN))
 
     def counts(self) -> dict:
         return {v: sum(r.verdict == v for r in self.rows) for v in VERDICTS}
@@ -88,7 +87,8 @@ class Scorecard:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
         with os.fdopen(fd, "w") as f:
             json.dump(self.to_dict(), f, indent=1)
-        os.replace(tmp, path)
+        os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
         return path
 
     def __repr__(self) -> str:
@@ -142,6 +142,7 @@ def main(argv=None) -> int:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=out.parent)
     with os.fdopen(fd, "w") as f:
         f.write(gather(args[0]))
+    os.chmod(tmp, 0o644)
     os.replace(tmp, out)
     return 0
 

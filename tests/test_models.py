@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from companion import models, reproducibility
+
+
+def test_lenet_shapes_mean_subtraction_and_weight_decay():
+    reproducibility.seed_everything(0)
+    mean = np.random.default_rng(0).uniform(0, 255, size=(28, 28, 1))
+    net = models.lenet(0.1, mean)
+    x = np.random.default_rng(1).uniform(0, 255, size=(3, 28, 28, 1)).astype("float32")
+    assert net(x).shape == (3, 10)
+    shifted = net.get_layer("subtract_mean")(x).numpy()
+    np.testing.assert_allclose(shifted, x - mean[None].astype("float32"), rtol=1e-6, atol=1e-3)
+    kernels = [layer.kernel.numpy() for layer in net.layers if hasattr(layer, "kernel")]
+    assert [k.shape for k in kernels] == [(5, 5, 1, 20), (5, 5, 20, 50), (4, 4, 50, 500), (1, 1, 500, 10)]
+    penalty = sum(float(v) for v in net.losses)
+    assert penalty == pytest.approx(0.1 / 2 * sum(np.sum(k.astype(np.float64) ** 2) for k in kernels), rel=1e-5)
+    with pytest.raises(ValueError, match="weight_decay"):
+        models.lenet(-1.0, mean)
+
+
+def test_training_is_deterministic():
+    from companion import training
+
+    def run():
+        reproducibility.seed_everything(3)
+        rng = np.random.default_rng(0)
+        x = rng.uniform(0, 255, size=(64, 28, 28, 1)).astype("float32")
+        y = rng.integers(0, 10, size=64)
+        net = models.lenet(1e-4, x.mean(0))
+        return training.fit_sgd(net, x, y, x[:16], y[:16], epochs=2, batch_size=16,
+                                learning_rate=5e-4, momentum=0.9)
+
+    assert run() == run()
