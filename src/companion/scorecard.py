@@ -88,7 +88,7 @@ class Scorecard:
         with os.fdopen(fd, "w") as f:
             json.dump(self.to_dict(), f, indent=1)
         os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+        os.replace(tmp, path)
         return path
 
     def __repr__(self) -> str:
