@@ -45,6 +45,12 @@ def test_save_and_gather(tmp_path):
     assert sc.main([str(tmp_path), str(out)]) == 0 and out.read_text() == page
 
 
+def test_overrides_are_part_of_the_record():
+    card = sc.Scorecard("ch", "paper", {"epochs": 5})
+    assert card.run == "paper (overrides: epochs=5)"
+    assert card.to_dict()["overrides"] == {"epochs": 5} and "epochs=5" in repr(card)
+
+
 def test_text_table_lists_every_row():
     card = sc.Scorecard("ch", "ci")
     card.check("a", "claim a", "p", "o", True, "t")

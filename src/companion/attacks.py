@@ -71,3 +71,29 @@ def targeted_gradient_ascent(model, x, target, temperature: float, step: float =
 
     x_adv, p, steps = run(x)
     return x_adv.numpy(), p.numpy(), steps.numpy()
+
+
+def _cross_entropy_gradient(model, x, y):
+    """Input gradient of the cross-entropy computed from the logits; ``x`` ``(n, ...)``."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=model(x, training=False))
+    return tape.gradient(loss, x)
+
+
+def fgsm(model, x, y, eps: float, bounds: tuple = (0.0, 1.0)):
+    """Fast gradient sign method: ``clip(x + eps * sign(grad_x CE(model(x), y)))``.
+
+    ``x``: ``(n, ...)`` float inputs, ``y``: ``(n,)`` labels. The cross-entropy is computed from
+    the logits (``from_logits``), as Keras and TensorFlow do it. Returns a NumPy array.
+    """
+    import tensorflow as tf
+
+    if eps < 0:
+        raise ValueError(f"eps must be >= 0, not {eps}")
+    x = tf.convert_to_tensor(np.asarray(x, np.float32))
+    y = tf.convert_to_tensor(np.asarray(y, np.int32))
+    g = _cross_entropy_gradient(model, x, y)
+    return tf.clip_by_value(x + eps * tf.sign(g), *bounds).numpy()

@@ -34,3 +34,63 @@ def lenet(weight_decay: float, mean_image: np.ndarray, init_std: float = 0.01):
         conv(500, 4, "conv3"), layers.ReLU(name="relu3"),
         conv(10, 1, "conv4"), layers.Flatten(name="logits"),
     ], name=f"lenet_wd{weight_decay:g}")
+
+
+# --- Nayebi & Ganguli (2017): MLPs and the CNN of their Table 2 --------------------------------
+
+# The nonlinearity behind each pre-activation layer, readout last, for the saturation penalty.
+SATURATION_KINDS = {
+    "sigmoid_mlp": ("sigmoid", "sigmoid", "sigmoid"),
+    "relu_mlp": ("relu", "relu", "relu"),
+    "cnn": ("relu", "relu", "relu", "linear"),
+}
+
+
+def mlp(activation: str, width: int = 1000):
+    """A 3-layer MLP on MNIST: 784-``width``-``width``-10, inputs ``(n, 28, 28, 1)`` in [0, 1].
+
+    Pre-activation layers are named ``h1``, ``h2`` and ``logits``; the model returns logits.
+    """
+    import keras
+    from keras import layers
+
+    if activation not in ("sigmoid", "relu"):
+        raise ValueError(f"activation must be 'sigmoid' or 'relu', not {activation!r}")
+    if not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a positive int, not {width!r}")
+    x = keras.Input((28, 28, 1))
+    h = layers.Flatten()(x)
+    for i in (1, 2):
+        h = layers.Activation(activation)(layers.Dense(width, name=f"h{i}")(h))
+    return keras.Model(x, layers.Dense(10, name="logits")(h), name=f"{activation}_mlp")
+
+
+def cnn():
+    """Table 2's CNN: conv 32 5x5 ReLU, max-pool 2, conv 64 5x5 ReLU, max-pool 2, dense 1024 ReLU,
+    10 logits ('same' padding). Inputs ``(n, 28, 28, 1)`` in [0, 1]."""
+    import keras
+    from keras import layers
+
+    x = keras.Input((28, 28, 1))
+    h = layers.ReLU()(layers.Conv2D(32, 5, padding="same", name="h1")(x))
+    h = layers.MaxPooling2D(2)(h)
+    h = layers.ReLU()(layers.Conv2D(64, 5, padding="same", name="h2")(h))
+    h = layers.Flatten()(layers.MaxPooling2D(2)(h))
+    h = layers.ReLU()(layers.Dense(1024, name="h3")(h))
+    return keras.Model(x, layers.Dense(10, name="logits")(h), name="cnn")
+
+
+def build(architecture: str, width: int = 1000):
+    """``"sigmoid_mlp"``, ``"relu_mlp"`` (hidden ``width``) or ``"cnn"``."""
+    if architecture not in SATURATION_KINDS:
+        raise ValueError(f"unknown architecture {architecture!r}; choose one of {list(SATURATION_KINDS)}")
+    return cnn() if architecture == "cnn" else mlp(architecture.split("_")[0], width)
+
+
+def preactivation_model(model):
+    """A model with the same input returning the list of pre-activations ``h^l``, logits last."""
+    import keras
+
+    names = [l.name for l in model.layers if l.name == "logits" or
+             (l.name.startswith("h") and l.name[1:].isdigit())]
+    return keras.Model(model.input, [model.get_layer(n).output for n in names])

@@ -40,9 +40,16 @@ def _fmt(value, fmt: str) -> str:
 class Scorecard:
     """Claims of one chapter under one profile."""
 
-    def __init__(self, chapter: str, profile: str):
+    def __init__(self, chapter: str, profile: str, overrides: dict | None = None):
         self.chapter, self.profile = chapter, profile
+        self.overrides = dict(overrides or {})
         self.rows: list[Row] = []
+
+    @property
+    def run(self) -> str:
+        """The profile, with any overrides: what a reader needs to weigh the verdicts."""
+        extra = ", ".join(f"{k}={v!r}" for k, v in sorted(self.overrides.items()))
+        return f"{self.profile} (overrides: {extra})" if extra else self.profile
 
     def _add(self, row: Row) -> None:
         if any(r.id == row.id for r in self.rows):
@@ -72,8 +79,8 @@ class Scorecard:
         return {v: sum(r.verdict == v for r in self.rows) for v in VERDICTS}
 
     def to_dict(self) -> dict:
-        return {"chapter": self.chapter, "profile": self.profile,
-                "rows": [asdict(r) for r in self.rows]}
+        return {"chapter": self.chapter, "profile": self.profile, "overrides": self.overrides,
+                "run": self.run, "rows": [asdict(r) for r in self.rows]}
 
     def save(self, directory: str | os.PathLike | None = None) -> Path:
         """Write ``<chapter>.scorecard.json`` atomically into ``directory``.
@@ -97,7 +104,7 @@ class Scorecard:
         lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
         counts = ", ".join(f"{n} {v}" for v, n in self.counts().items())
-        return f"Scorecard {self.chapter} (profile {self.profile}): {counts}\n" + "\n".join(lines)
+        return f"Scorecard {self.chapter} (profile {self.run}): {counts}\n" + "\n".join(lines)
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{c}</th>" for c in COLUMNS)
@@ -127,7 +134,7 @@ def gather(directory: str | os.PathLike) -> str:
             total[r["verdict"]] += 1
     lines += ["| verdict | claims |", "|---|---|"] + [f"| {v} | {n} |" for v, n in total.items()]
     for card in cards:
-        lines += ["", f"## {card['chapter']} (profile `{card['profile']}`)", "",
+        lines += ["", f"## {card['chapter']} (profile `{card.get('run', card['profile'])}`)", "",
                   "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         lines += ["| " + " | ".join(_md(r[c]) for c in COLUMNS) + " |" for r in card["rows"]]
     return "\n".join(lines) + "\n"

@@ -29,3 +29,91 @@ def predict_logits(model, x, batch_size: int = 1000) -> np.ndarray:
     """Logits ``(n, classes)`` in batches, without the Keras progress bar."""
     return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
                            for i in range(0, len(x), batch_size)])
+
+
+def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1e-3, *,
+             saturation: dict | None = None, adversarial: dict | None = None, seed: int = 0,
+             x_test=None, y_test=None) -> dict:
+    """Adam on the cross-entropy, optionally with Nayebi & Ganguli's extra terms.
+
+    ``saturation = dict(kinds, lam_max, lam_step, reduction)`` adds ``lam_t * penalty`` (eq. 8)
+    with ``lam_t = min(lam_max, t * lam_step)`` after ``t`` minibatches: one annealing step is
+    one minibatch. ``adversarial = dict(eps, alpha)`` trains on the interpolated loss (4),
+    ``alpha CE(x) + (1 - alpha) CE(FGSM_eps(x))``, with FGSM on the current model.
+    ``x``: ``(n, 28, 28, 1)`` float32, ``y``: ``(n,)``. Returns per-epoch lists: ``loss``,
+    ``cross_entropy``, ``penalty``, ``lam`` (at the epoch's end), ``train_accuracy`` (running)
+    and, with a test set, ``test_accuracy``.
+    """
+    import keras
+    import tensorflow as tf
+
+    from . import saturation as sat
+
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    probe = None
+    if saturation is not None:
+        from .models import preactivation_model
+
+        probe = preactivation_model(model)
+        kinds, reduction = tuple(saturation["kinds"]), saturation.get("reduction", "sum")
+        if len(kinds) != len(probe.outputs):
+            raise ValueError(f"{len(kinds)} saturation kinds for {len(probe.outputs)} layers")
+    optimizer = keras.optimizers.Adam(learning_rate)
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function(jit_compile=False)
+    def step(xb, yb, t):
+        if adversarial is not None:
+            with tf.GradientTape() as inner:
+                inner.watch(xb)
+                inner_loss = ce(yb, model(xb, training=False))
+            x_adv = tf.stop_gradient(tf.clip_by_value(
+                xb + adversarial["eps"] * tf.sign(inner.gradient(inner_loss, xb)), 0.0, 1.0))
+        with tf.GradientTape() as tape:
+            if probe is not None:
+                outs = probe(xb, training=True)
+                logits = outs[-1]
+                pen = sat.penalty(outs, kinds, reduction)
+                lam = sat.annealed_lambda(t, saturation["lam_max"], saturation["lam_step"])
+            else:
+                logits = model(xb, training=True)
+                pen, lam = tf.constant(0.0), tf.constant(0.0)
+            cross = ce(yb, logits)
+            loss = cross
+            if adversarial is not None:
+                alpha = adversarial["alpha"]
+                loss = alpha * cross + (1 - alpha) * ce(yb, model(x_adv, training=True))
+            loss = loss + lam * pen
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), yb), tf.float32))
+        return loss, cross, pen, lam, correct
+
+    rng = np.random.default_rng(seed)
+    history = {k: [] for k in ("loss", "cross_entropy", "penalty", "lam", "train_accuracy", "test_accuracy")}
+    t = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        sums = np.zeros(4)
+        for start in range(0, len(x), batch_size):
+            idx = order[start:start + batch_size]
+            t += 1
+            loss, cross, pen, lam, correct = step(tf.constant(x[idx]), tf.constant(y[idx], tf.int32),
+                                                  tf.constant(t, tf.int64))
+            sums += [float(loss) * len(idx), float(cross) * len(idx), float(pen) * len(idx), float(correct)]
+        history["loss"].append(sums[0] / len(x))
+        history["cross_entropy"].append(sums[1] / len(x))
+        history["penalty"].append(sums[2] / len(x))
+        history["lam"].append(float(lam))
+        history["train_accuracy"].append(sums[3] / len(x))
+        if x_test is not None:
+            history["test_accuracy"].append(accuracy(model, x_test, y_test))
+    if x_test is None:
+        del history["test_accuracy"]
+    return history
+
+
+def accuracy(model, x, y, batch_size: int = 1000) -> float:
+    """Share of ``x`` whose top logit is the label ``y``."""
+    return float(np.mean(np.argmax(predict_logits(model, x, batch_size), axis=1) == np.asarray(y)))
