@@ -58,3 +58,25 @@ def test_target_shape_is_checked():
     W = np.ones((2, 2))
     with pytest.raises(ValueError, match="target must have shape"):
         attacks.targeted_gradient_ascent(_linear_model(W, np.zeros(2)), np.ones((3, 2)), [0, 1], 1.0)
+
+
+def test_iterative_targeted_attacks_fool_a_linear_model():
+    rng = np.random.default_rng(3)
+    W, c = rng.normal(size=(8, 4)), np.zeros(4)
+    model = _linear_model(W, c)
+    x = rng.uniform(0.4, 0.6, size=(6, 8))
+    logits = x @ W
+    target = (np.argmax(logits, 1) + 1) % 4
+    for x_adv, success, _ in (attacks.targeted_adam(model, x, target, steps=500, learning_rate=0.05),
+                              attacks.targeted_lbfgs(model, x, target, max_iterations=100)):
+        predicted = np.argmax(x_adv @ W, axis=1)  # checked in NumPy, independently of TensorFlow
+        np.testing.assert_array_equal(success, predicted == target)
+        assert success.all() and x_adv.min() >= 0 and x_adv.max() <= 1
+
+
+def test_cross_entropy_gradient_vanishes_beyond_float32_range():
+    """At a logit margin of 200 every wrong-class probability underflows: the gradient is exactly 0."""
+    W = np.array([[200.0, 0.0, 0.0], [0.0, 1.0, 2.0]])
+    x, y = np.array([[1.0, 0.0], [0.1, 0.0]]), np.array([0, 0])
+    g = attacks.input_gradient(_linear_model(W, np.zeros(3)), x, y).numpy()
+    assert np.all(g[0] == 0) and np.any(g[1] != 0)  # margin 20 at the second input: not yet

@@ -73,10 +73,16 @@ def targeted_gradient_ascent(model, x, target, temperature: float, step: float =
     return x_adv.numpy(), p.numpy(), steps.numpy()
 
 
-def _cross_entropy_gradient(model, x, y):
-    """Input gradient of the cross-entropy computed from the logits; ``x`` ``(n, ...)``."""
+def input_gradient(model, x, y):
+    """Input gradient of the cross-entropy, computed from the logits, at ``x`` ``(n, ...)``.
+
+    In float32 it vanishes exactly once every wrong-class probability underflows (a logit
+    margin beyond about 104), however the cross-entropy is written. Returns a tensor like ``x``.
+    """
     import tensorflow as tf
 
+    x = tf.convert_to_tensor(np.asarray(x, np.float32))
+    y = tf.convert_to_tensor(np.asarray(y, np.int32))
     with tf.GradientTape() as tape:
         tape.watch(x)
         loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=model(x, training=False))
@@ -86,14 +92,105 @@ def _cross_entropy_gradient(model, x, y):
 def fgsm(model, x, y, eps: float, bounds: tuple = (0.0, 1.0)):
     """Fast gradient sign method: ``clip(x + eps * sign(grad_x CE(model(x), y)))``.
 
-    ``x``: ``(n, ...)`` float inputs, ``y``: ``(n,)`` labels. The cross-entropy is computed from
-    the logits (``from_logits``), as Keras and TensorFlow do it. Returns a NumPy array.
+    ``x``: ``(n, ...)`` float inputs, ``y``: ``(n,)`` labels; the cross-entropy is computed from
+    the logits. Returns a NumPy array.
     """
     import tensorflow as tf
 
     if eps < 0:
         raise ValueError(f"eps must be >= 0, not {eps}")
     x = tf.convert_to_tensor(np.asarray(x, np.float32))
-    y = tf.convert_to_tensor(np.asarray(y, np.int32))
-    g = _cross_entropy_gradient(model, x, y)
-    return tf.clip_by_value(x + eps * tf.sign(g), *bounds).numpy()
+    return tf.clip_by_value(x + eps * tf.sign(input_gradient(model, x, y)), *bounds).numpy()
+
+
+def batched(attack, model, x, y, *args, batch_size: int = 1000, **kwargs) -> np.ndarray:
+    """Run ``attack(model, x_batch, y_batch, *args, **kwargs)`` over batches of ``x``."""
+    return np.concatenate([attack(model, x[i:i + batch_size], y[i:i + batch_size], *args, **kwargs)
+                           for i in range(0, len(x), batch_size)])
+
+
+def targeted_adam(model, x, target, steps: int, learning_rate: float = 0.01,
+                  bounds: tuple = (0.0, 1.0)):
+    """Iterative targeted attack: Adam on the cross-entropy to ``target``, inputs clipped to
+    ``bounds``; an image stops moving once the model assigns it to ``target``.
+
+    Adam updates each coordinate on its own, so one batched run equals separate runs per image.
+    ``x``: ``(n, ...)``, ``target``: ``(n,)``. Returns ``(x_adv, success, steps_taken)``.
+    """
+    import tensorflow as tf
+
+    x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
+    t = tf.convert_to_tensor(np.asarray(target, np.int32))
+    if t.shape != (x0.shape[0],):
+        raise ValueError(f"target must have shape ({x0.shape[0]},), got {t.shape}")
+    xv = tf.Variable(x0)
+    opt = __import__("keras").optimizers.Adam(learning_rate)
+    shape = [-1] + [1] * (len(x0.shape) - 1)
+
+    @tf.function(jit_compile=False)
+    def run():
+        taken = tf.zeros([x0.shape[0]], tf.int32)
+        for _ in tf.range(steps):
+            logits = model(xv, training=False)
+            active = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), t)
+            if not tf.reduce_any(active):
+                break
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=t, logits=model(xv, training=False)))
+            g = tape.gradient(loss, xv) * tf.reshape(tf.cast(active, tf.float32), shape)
+            opt.apply_gradients([(g, xv)])
+            xv.assign(tf.clip_by_value(xv, *bounds))
+            taken += tf.cast(active, tf.int32)
+        return taken
+
+    taken = run().numpy()
+    x_adv = xv.numpy()
+    success = np.argmax(np.asarray(model(x_adv, training=False)), axis=1) == np.asarray(target)
+    return x_adv, success, taken
+
+
+def targeted_lbfgs(model, x, target, max_iterations: int, bounds: tuple = (0.0, 1.0)):
+    """Second-order targeted attack: L-BFGS-B (box ``bounds``) on the cross-entropy to
+    ``target``, one image at a time, stopped as soon as the model assigns it to ``target``.
+
+    Returns ``(x_adv, success, iterations)``.
+    """
+    import tensorflow as tf
+    from scipy.optimize import minimize
+
+    x = np.asarray(x, np.float32)
+    target = np.asarray(target, np.int32)
+    shape = (1,) + x.shape[1:]
+
+    @tf.function(jit_compile=False)
+    def value_and_grad(v, label):
+        with tf.GradientTape() as tape:
+            tape.watch(v)
+            logits = model(tf.reshape(v, shape), training=False)
+            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[label], logits=logits)[0]
+        return loss, tape.gradient(loss, v), tf.argmax(logits[0], output_type=tf.int32)
+
+    out, success, iterations = np.empty_like(x), np.zeros(len(x), bool), np.zeros(len(x), int)
+    for i in range(len(x)):
+        state = {"best": x[i].ravel().astype(np.float64), "hit": False, "calls": 0}
+
+        def fun(v, label=target[i], state=state):
+            loss, grad, top = value_and_grad(tf.constant(v, tf.float32), tf.constant(label))
+            if int(top) == label and not state["hit"]:
+                state["hit"], state["best"] = True, v.copy()
+            return float(loss), grad.numpy().astype(np.float64)
+
+        def stop_when_fooled(intermediate_result, state=state):
+            state["calls"] += 1
+            if state["hit"]:
+                raise StopIteration
+
+        res = minimize(fun, x[i].ravel().astype(np.float64), jac=True, method="L-BFGS-B",
+                       bounds=[bounds] * x[i].size, callback=stop_when_fooled,
+                       options={"maxiter": max_iterations})
+        final = state["best"] if state["hit"] else res.x
+        out[i] = final.reshape(x.shape[1:])
+        iterations[i] = state["calls"]
+        success[i] = state["hit"]
+    return out, success, iterations
