@@ -22,6 +22,13 @@ def test_numeric_verdicts_follow_the_tolerance():
     assert card.counts() == {sc.REPRODUCED: 2, sc.NOT_REPRODUCED: 3, sc.NOT_RUN: 1}
 
 
+def test_unjudged_claims_keep_our_value():
+    card = sc.Scorecard("ch", "ci")
+    card.compare("a", "x", paper=1.6, ours=9.0, tol=0.5, judge=False)
+    card.check("b", "x", "rises", "rho 0.1", False, "rho > 0.8", judge=False)
+    assert [(r.ours, r.verdict) for r in card.rows] == [("9", sc.NOT_RUN), ("rho 0.1", sc.NOT_RUN)]
+
+
 def test_duplicate_ids_and_bad_tolerance_are_errors():
     card = sc.Scorecard("ch", "ci")
     card.check("a", "x", "p", "o", True, "t")

@@ -87,10 +87,14 @@ def build(architecture: str, width: int = 1000):
     return cnn() if architecture == "cnn" else mlp(architecture.split("_")[0], width)
 
 
+def preactivation_names(model) -> list[str]:
+    """Names of the layers whose outputs are pre-activations ``h^l``, input to readout."""
+    return [layer.name for layer in model.layers if layer.name == "logits"
+            or (layer.name.startswith("h") and layer.name[1:].isdigit())]
+
+
 def preactivation_model(model):
     """A model with the same input returning the list of pre-activations ``h^l``, logits last."""
     import keras
 
-    names = [l.name for l in model.layers if l.name == "logits" or
-             (l.name.startswith("h") and l.name[1:].isdigit())]
-    return keras.Model(model.input, [model.get_layer(n).output for n in names])
+    return keras.Model(model.input, [model.get_layer(n).output for n in preactivation_names(model)])

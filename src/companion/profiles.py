@@ -24,6 +24,32 @@ SETTINGS = {
 }
 
 
+# Saturated-network candidates per architecture: (reduction over units, lambda step per
+# minibatch, lambda max). The first is the paper's schedule read literally (sum, eq. 8).
+_SATURATION_SEARCH = {
+    "sigmoid_mlp": (("sum", 1e-3, 1.74), ("mean", 1e-3, 1.74), ("sum", 2e-4, 1.74)),
+    "relu_mlp": (("sum", 1e-10, 3.99e-8), ("sum", 1e-7, 3.99e-5), ("mean", 1e-4, 3.99e-2)),
+    "cnn": (("sum", 1e-5, 1e-5), ("sum", 1e-5, 1e-3)),
+}
+
+SETTINGS["saturating_networks"] = {
+    "ci": dict(seed=0, width=64, epochs=1, train_size=2000, cnn_epochs=1, cnn_train_size=1000,
+               test_size=500, search={"sigmoid_mlp": _SATURATION_SEARCH["sigmoid_mlp"][:2],
+                                      "relu_mlp": _SATURATION_SEARCH["relu_mlp"][:1],
+                                      "cnn": _SATURATION_SEARCH["cnn"][:1]},
+               attack_classes=3, adam_steps=30, lbfgs_iterations=10, path_steps=20,
+               rdm_per_class=10, kurtosis_dim=2000, kurtosis_vectors=20),
+    "quick": dict(seed=0, width=1000, epochs=4, train_size=55000, cnn_epochs=2,
+                  cnn_train_size=15000, test_size=10000, search=_SATURATION_SEARCH,
+                  attack_classes=10, adam_steps=300, lbfgs_iterations=100, path_steps=100,
+                  rdm_per_class=100, kurtosis_dim=20000, kurtosis_vectors=50),
+    "paper": dict(seed=0, width=1000, epochs=20, train_size=55000, cnn_epochs=10,
+                  cnn_train_size=55000, test_size=10000, search=_SATURATION_SEARCH,
+                  attack_classes=10, adam_steps=1000, lbfgs_iterations=1000, path_steps=200,
+                  rdm_per_class=100, kurtosis_dim=20000, kurtosis_vectors=200),
+}
+
+
 class Settings(Mapping):
     """Read-only settings with attribute access: ``s.seed`` or ``s["seed"]``."""
 

@@ -28,6 +28,8 @@ def import_tensorflow():
         with _stderr_silenced():
             import tensorflow  # noqa: F401
             tensorflow.config.list_physical_devices()  # device discovery logs too
+        # Python-side warnings (retracing notices with memory addresses) would reach notebooks.
+        tensorflow.get_logger().setLevel("ERROR")
     return sys.modules["tensorflow"]
 
 

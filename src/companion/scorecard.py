@@ -33,6 +33,12 @@ class Row:
     verdict: str
 
 
+def _verdict(passed, judge: bool) -> str:
+    if not judge:
+        return NOT_RUN
+    return REPRODUCED if bool(passed) else NOT_REPRODUCED
+
+
 def _fmt(value, fmt: str) -> str:
     return format(value, fmt) if isinstance(value, (int, float)) else str(value)
 
@@ -57,19 +63,23 @@ class Scorecard:
         self.rows.append(row)
 
     def compare(self, id: str, claim: str, paper: float, ours: float, tol: float,
-                fmt: str = ".3g") -> None:
-        """A numeric claim: reproduced when ``|ours - paper| <= tol``."""
+                fmt: str = ".3g", judge: bool = True) -> None:
+        """A numeric claim: reproduced when ``|ours - paper| <= tol``.
+
+        ``judge=False`` records our value with the verdict "not run in this profile", for a
+        profile too small to test the claim.
+        """
         if not (tol >= 0):
             raise ValueError(f"tolerance must be >= 0, not {tol!r}")
         ok = math.isfinite(ours) and abs(ours - paper) <= tol
         self._add(Row(id, claim, _fmt(paper, fmt), _fmt(ours, fmt), f"± {_fmt(tol, fmt)}",
-                             REPRODUCED if ok else NOT_REPRODUCED))
+                      _verdict(ok, judge)))
 
     def check(self, id: str, claim: str, paper: str, ours: str, passed: bool,
-              tolerance: str) -> None:
-        """A qualitative claim: ``passed`` is the outcome of the test stated in ``tolerance``."""
-        self._add(Row(id, claim, str(paper), str(ours), tolerance,
-                             REPRODUCED if bool(passed) else NOT_REPRODUCED))
+              tolerance: str, judge: bool = True) -> None:
+        """A qualitative claim: ``passed`` is the outcome of the test stated in ``tolerance``;
+        ``judge=False`` as in :meth:`compare`."""
+        self._add(Row(id, claim, str(paper), str(ours), tolerance, _verdict(passed, judge)))
 
     def not_run(self, id: str, claim: str, paper: str, why: str) -> None:
         """A claim this profile does not test; ``why`` says what would."""

@@ -1,0 +1,237 @@
+"""The experiments of Nayebi & Ganguli (2017): nine networks on MNIST and their analyses.
+
+Three architectures (:data:`companion.models.SATURATION_KINDS`) times three trainings: vanilla,
+adversarial (interpolated loss (4), alpha 0.5, FGSM eps 0.25) and saturated (penalty (8) with
+lambda annealed from 0). Trained networks are cached, so the next chapter attacks the same ones.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import attacks, cache, data, geometry, kurtosis, models, saturation, training
+
+ARCHITECTURES = ("sigmoid_mlp", "relu_mlp", "cnn")
+MODES = ("vanilla", "adversarial", "saturated")
+# Section 4: lambda grows from 0 to lam_max in steps of lam_step.
+PAPER_SCHEDULES = {"sigmoid_mlp": (1.74, 1e-3), "relu_mlp": (3.99e-8, 1e-10), "cnn": (1e-5, 1e-5)}
+ADVERSARIAL = {"eps": 0.25, "alpha": 0.5}
+FGSM_EPS = 0.25
+VALIDATION_SIZE = 5000  # the last training images; never trained on, used to choose settings
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that determines one trained network."""
+
+    architecture: str
+    mode: str
+    width: int = 1000
+    epochs: int = 10
+    train_size: int = 55000
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    lam_max: float = 0.0
+    lam_step: float = 0.0
+    reduction: str = "sum"
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.architecture!r}; choose one of {ARCHITECTURES}")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; choose one of {MODES}")
+        if not 1 <= self.train_size <= 60000 - VALIDATION_SIZE:
+            raise ValueError(f"train_size must lie in [1, {60000 - VALIDATION_SIZE}], got {self.train_size}")
+        if self.reduction not in saturation.REDUCTIONS:
+            raise ValueError(f"reduction must be one of {saturation.REDUCTIONS}, not {self.reduction!r}")
+
+    @property
+    def label(self) -> str:
+        if self.mode != "saturated":
+            return self.mode
+        return f"saturated ({self.reduction}, step {self.lam_step:g} to {self.lam_max:g})"
+
+
+def paper_recipe(architecture: str, mode: str, **kwargs) -> Recipe:
+    """A recipe with the paper's annealing schedule for ``mode="saturated"``."""
+    if mode == "saturated":
+        kwargs.setdefault("lam_max", PAPER_SCHEDULES[architecture][0])
+        kwargs.setdefault("lam_step", PAPER_SCHEDULES[architecture][1])
+    return Recipe(architecture, mode, **kwargs)
+
+
+def mnist_splits(dataset: data.Dataset, train_size: int):
+    """``(x_train, y_train, x_val, y_val, x_test, y_test)``: pixels in [0, 1], ``(n, 28, 28, 1)``.
+
+    Training images are the first ``train_size``; validation the last 5000 training images.
+    """
+    x = data.to_float(dataset.x_train)[..., None]
+    xt = data.to_float(dataset.x_test)[..., None]
+    return (x[:train_size], dataset.y_train[:train_size], x[-VALIDATION_SIZE:],
+            dataset.y_train[-VALIDATION_SIZE:], xt, dataset.y_test)
+
+
+def train(dataset: data.Dataset, recipe: Recipe):
+    """Train (or load from the cache) the network of ``recipe``: ``(model, history)``."""
+    parts = {"experiment": "saturating", "data": dataset.sha256, **asdict(recipe),
+             "adversarial": ADVERSARIAL,
+             "code": cache.code_fingerprint(models, saturation, training.fit_adam, train)}
+
+    def fit():
+        import keras
+
+        x, y, x_val, y_val, _, _ = mnist_splits(dataset, recipe.train_size)
+        keras.utils.set_random_seed(recipe.seed)
+        model = models.build(recipe.architecture, recipe.width)
+        extra = {}
+        if recipe.mode == "adversarial":
+            extra["adversarial"] = ADVERSARIAL
+        if recipe.mode == "saturated":
+            extra["saturation"] = dict(kinds=models.SATURATION_KINDS[recipe.architecture],
+                                       lam_max=recipe.lam_max, lam_step=recipe.lam_step,
+                                       reduction=recipe.reduction)
+        history = training.fit_adam(model, x, y, recipe.epochs, recipe.batch_size,
+                                    recipe.learning_rate, seed=recipe.seed, x_test=x_val,
+                                    y_test=y_val, **extra)
+        return model, history
+
+    return cache.cached_model("saturating", parts, fit)
+
+
+def evaluate(model, x, y, eps: float = FGSM_EPS) -> dict:
+    """Clean and FGSM accuracy, and the share of inputs whose float32 input gradient of the
+    cross-entropy is exactly zero."""
+    grads = np.concatenate([attacks.input_gradient(model, x[i:i + 1000], y[i:i + 1000]).numpy()
+                            for i in range(0, len(x), 1000)])
+    x_adv = np.clip(x + eps * np.sign(grads), 0.0, 1.0)
+    return {"clean": training.accuracy(model, x, y), "fgsm": training.accuracy(model, x_adv, y),
+            "zero_gradient": float(np.mean(np.all(grads.reshape(len(x), -1) == 0, axis=1)))}
+
+
+def choose(candidates: list[dict], vanilla_clean: float, max_drop: float = 0.03) -> int:
+    """The rule fixed before any run: among candidates whose validation accuracy is at most
+    ``max_drop`` below the vanilla network's, the one with the highest validation FGSM accuracy
+    (the first on ties); if none qualifies, the most accurate. ``candidates``: dicts with
+    ``clean`` and ``fgsm``. Returns an index."""
+    ok = [i for i, c in enumerate(candidates) if c["clean"] >= vanilla_clean - max_drop]
+    if not ok:
+        return int(np.argmax([c["clean"] for c in candidates]))
+    return max(ok, key=lambda i: (candidates[i]["fgsm"], -i))
+
+
+def weights(model) -> list[np.ndarray]:
+    """The kernels of the pre-activation layers, input to readout."""
+    return [model.get_layer(n).kernel.numpy() for n in models.preactivation_names(model)]
+
+
+def activities(model, x, kinds) -> list[np.ndarray]:
+    """Per layer: pre-activations ``h^l`` and activities ``phi(h^l)`` for ``x``: two lists."""
+    probe = models.preactivation_model(model)
+    pre = [np.asarray(h) for h in probe(x.astype(np.float32), training=False)]
+    phi = {"sigmoid": lambda h: 1 / (1 + np.exp(-h)), "relu": lambda h: np.maximum(h, 0),
+           "linear": lambda h: h}
+    return pre, [phi[k](h) for h, k in zip(pre, kinds)]
+
+
+def class_sample(y, per_class: int, rng) -> np.ndarray:
+    """Indices of ``per_class`` random examples of each class 0-9, grouped by class."""
+    return np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
+                           for c in range(10)])
+
+
+def block_means(d: np.ndarray, per_class: int) -> tuple[float, float]:
+    """Mean within-class (diagonal blocks, off-diagonal entries) and between-class
+    dissimilarity of an RDM ordered by class."""
+    labels = np.repeat(np.arange(len(d) // per_class), per_class)
+    same = labels[:, None] == labels[None, :]
+    np.fill_diagonal(same, False)
+    between = labels[:, None] != labels[None, :]
+    return float(d[same].mean()), float(d[between].mean())
+
+
+def confident_images(model, x, y) -> dict:
+    """Per class, the index of the most and of the least confident correctly classified image
+    (of any image of the class when the network gets none right)."""
+    from scipy.special import softmax
+
+    p = softmax(training.predict_logits(model, x).astype(np.float64), axis=1)
+    out = {}
+    for c in range(10):
+        idx = np.flatnonzero((y == c) & (np.argmax(p, 1) == c))
+        if idx.size == 0:
+            idx = np.flatnonzero(y == c)
+        out[c] = (int(idx[np.argmax(p[idx, c])]), int(idx[np.argmin(p[idx, c])]))
+    return out
+
+
+def path_geometry(model, x_source, x_target, steps: int) -> dict:
+    """Along the linear path from ``x_source`` to ``x_target``: the length element, the softmax
+    outputs and the Jacobian's singular values, each ``(steps - 1, ...)``."""
+    from scipy.special import softmax
+
+    path = geometry.linear_path(x_source, x_target, steps)
+    logits = training.predict_logits(model, path[:-1].astype(np.float32)).astype(np.float64)
+    return {"t": np.linspace(0, 1, steps)[:-1], "dl": geometry.length_elements(model, path),
+            "p": softmax(logits, axis=1),
+            "sv": geometry.jacobian_singular_values(model, path[:-1])}
+
+
+def sensitive_directions(sv: np.ndarray, dl: np.ndarray, fraction: float = 0.1) -> int:
+    """At the step of the path where the length element peaks: how many singular values exceed
+    ``fraction`` of the largest."""
+    s = sv[int(np.argmax(dl))]
+    return int(np.sum(s > fraction * s[0]))
+
+
+def kurtosis_gain(gammas, dim: int, vectors: int, rng) -> dict:
+    """Figure 6: mean scaled ratio (14) for Pearson VII weights at each excess kurtosis, and the
+    Gaussian baseline."""
+    def mean_ratio(sampler):
+        w = kurtosis.unit_vectors(sampler, 2 * vectors, dim, rng)
+        return float(np.mean(kurtosis.scaled_ratio(w[:vectors], w[vectors:])))
+
+    gauss = mean_ratio(lambda size, r: r.standard_normal(size))
+    ratios = [mean_ratio(lambda size, r, g=g: kurtosis.sample_pearson7(g, size, r)) for g in gammas]
+    return {"gammas": np.asarray(gammas, float), "ratios": np.array(ratios), "gaussian": gauss}
+
+
+def learned_weight_ratio(layer_weights, dim: int, vectors: int, rng) -> float:
+    """Mean scaled ratio (14) for unit vectors drawn, by inverse transform sampling, from the
+    distribution of ``layer_weights``."""
+    w = kurtosis.unit_vectors(kurtosis.empirical_sampler(layer_weights), 2 * vectors, dim, rng)
+    return float(np.mean(kurtosis.scaled_ratio(w[:vectors], w[vectors:])))
+
+
+
+# Table 1 of the paper: (clean, FGSM) test accuracy in percent.
+PAPER_TABLE1 = {
+    "sigmoid_mlp": {"vanilla": (97.6, 0.0), "adversarial": (92.27, 81.71), "saturated": (97.01, 94.43)},
+    "relu_mlp": {"vanilla": (98.1, 0.41), "adversarial": (92.29, 91.04), "saturated": (95.24, 94.59)},
+    "cnn": {"vanilla": (99.35, 5.62), "adversarial": (99.32, 83.83), "saturated": (99.33, 98.45)},
+}
+
+
+def recipes(settings) -> dict:
+    """Per architecture: the vanilla and adversarial recipes and the saturated candidates."""
+    out = {}
+    for arch in ARCHITECTURES:
+        cnn = arch == "cnn"
+        common = dict(width=settings.width, seed=settings.seed,
+                      epochs=settings.cnn_epochs if cnn else settings.epochs,
+                      train_size=settings.cnn_train_size if cnn else settings.train_size)
+        out[arch] = {"vanilla": Recipe(arch, "vanilla", **common),
+                     "adversarial": Recipe(arch, "adversarial", **common),
+                     "candidates": [Recipe(arch, "saturated", reduction=r, lam_step=step,
+                                           lam_max=top, **common)
+                                    for r, step, top in settings.search[arch]]}
+    return out
+
+
+def train_and_validate(dataset, recipe: Recipe) -> tuple:
+    """Train (or load) a network and evaluate it on the validation images:
+    ``(model, history, validation metrics)``."""
+    model, history = train(dataset, recipe)
+    _, _, x_val, y_val, _, _ = mnist_splits(dataset, 1)
+    return model, history, evaluate(model, x_val, y_val)
