@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from companion import profiles, saturating
+
+
+def test_selection_rule_prefers_fgsm_among_accurate_candidates():
+    candidates = [{"clean": 0.97, "fgsm": 0.05}, {"clean": 0.90, "fgsm": 0.90},
+                  {"clean": 0.96, "fgsm": 0.30}, {"clean": 0.955, "fgsm": 0.30}]
+    assert saturating.choose(candidates, vanilla_clean=0.98) == 2  # 0.90 is too inaccurate; tie -> first
+    assert saturating.choose([{"clean": 0.5, "fgsm": 0.9}, {"clean": 0.6, "fgsm": 0.1}], 0.98) == 1
+
+
+def test_block_means_of_a_two_class_rdm():
+    d = np.array([[0, 1, 5, 5], [1, 0, 5, 5], [5, 5, 0, 3], [5, 5, 3, 0]], float)
+    assert saturating.block_means(d, 2) == (2.0, 5.0)
+
+
+def test_recipes_follow_the_profile():
+    s = profiles.settings("saturating_networks", "quick")
+    r = saturating.recipes(s)
+    assert r["cnn"]["vanilla"].train_size == s.cnn_train_size
+    assert r["sigmoid_mlp"]["candidates"][0].lam_max == 1.74  # the paper's schedule first
+    assert [c.reduction for c in r["sigmoid_mlp"]["candidates"]] == [c[0] for c in s.search["sigmoid_mlp"]]
+    with pytest.raises(ValueError, match="unknown mode"):
+        saturating.Recipe("cnn", "robust")
+    with pytest.raises(ValueError, match="train_size"):
+        saturating.Recipe("cnn", "vanilla", train_size=60000)
+
+
+def test_sensitive_directions_counts_at_the_peak():
+    sv = np.array([[1.0, 0.5, 0.2], [10.0, 0.5, 0.05]])
+    dl = np.array([0.1, 2.0])
+    assert saturating.sensitive_directions(sv, dl) == 1
+    assert saturating.sensitive_directions(sv, np.array([2.0, 0.1])) == 3
