@@ -80,3 +80,52 @@ def test_cross_entropy_gradient_vanishes_beyond_float32_range():
     x, y = np.array([[1.0, 0.0], [0.1, 0.0]]), np.array([0, 0])
     g = attacks.input_gradient(_linear_model(W, np.zeros(3)), x, y).numpy()
     assert np.all(g[0] == 0) and np.any(g[1] != 0)  # margin 20 at the second input: not yet
+
+
+def _numpy_linf_pgd(W, c, x, y, eps, steps, step_size):
+    """A second implementation: PGD on the cross-entropy of a linear softmax model, in NumPy."""
+    xa = x.copy()
+    for _ in range(steps):
+        p = softmax(xa @ W + c, axis=1)
+        p[np.arange(len(y)), y] -= 1
+        g = p @ W.T  # d CE / dx
+        xa = np.clip(np.clip(xa + step_size * np.sign(g), x - eps, x + eps), 0, 1)
+    return xa
+
+
+def test_pgd_and_fgsm_agree_with_a_numpy_implementation():
+    rng = np.random.default_rng(4)
+    W, c = rng.normal(size=(8, 4)), rng.normal(size=4)
+    x = rng.uniform(0.2, 0.8, size=(5, 8))
+    y = rng.integers(0, 4, 5)
+    model = _linear_model(W, c)
+    ours = attacks.pgd(model, x, y, eps=0.1, steps=7, step_size=0.03)
+    np.testing.assert_allclose(ours, _numpy_linf_pgd(W, c, x, y, 0.1, 7, 0.03), atol=1e-5)
+    np.testing.assert_allclose(attacks.fgsm(model, x, y, 0.1), _numpy_linf_pgd(W, c, x, y, 0.1, 1, 0.1), atol=1e-5)
+
+
+def test_pgd_stays_in_its_ball_and_restarts_never_hurt():
+    rng = np.random.default_rng(5)
+    W, c = rng.normal(size=(8, 4)), np.zeros(4)
+    x = rng.uniform(0.2, 0.8, size=(20, 8))
+    y = np.argmax(x @ W, axis=1)
+    model = _linear_model(W, c)
+    for norm, measure in (("linf", lambda d: np.abs(d).max(axis=1)), ("l2", lambda d: np.linalg.norm(d, axis=1))):
+        one = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, loss="logit_margin")
+        many = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, restarts=4,
+                           loss="logit_margin")
+        for adv in (one, many):
+            assert np.all(measure(adv - x) <= 0.05 + 1e-5) and adv.min() >= 0 and adv.max() <= 1
+        fooled = lambda a: np.argmax(a @ W, axis=1) != y  # noqa: E731
+        assert np.all(fooled(many) >= fooled(one))
+
+
+def test_logit_margin_gradient_survives_softmax_saturation():
+    W = np.array([[200.0, 0.0, 0.0], [0.0, 1.0, 2.0]])
+    x, y = np.array([[1.0, 0.5]]), np.array([0])  # logits (200, 0.5, 1): class 2 is the runner-up
+    model = _linear_model(W, np.zeros(3))
+    assert np.all(attacks.input_gradient(model, x, y).numpy() == 0)
+    g = attacks.input_gradient(model, x, y, loss="logit_margin").numpy()
+    np.testing.assert_allclose(g, [[-200.0, 2.0]])  # d(z_2 - z_0)/dx: the analytic value
+    with pytest.raises(ValueError, match="unknown attack loss"):
+        attacks.pgd(model, x, y, 0.1, 1, 0.1, loss="hinge")

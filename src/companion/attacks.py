@@ -73,11 +73,31 @@ def targeted_gradient_ascent(model, x, target, temperature: float, step: float =
     return x_adv.numpy(), p.numpy(), steps.numpy()
 
 
-def input_gradient(model, x, y):
-    """Input gradient of the cross-entropy, computed from the logits, at ``x`` ``(n, ...)``.
+LOSSES = ("cross_entropy", "logit_margin")
 
-    In float32 it vanishes exactly once every wrong-class probability underflows (a logit
-    margin beyond about 104), however the cross-entropy is written. Returns a tensor like ``x``.
+
+def attack_loss(logits, y, loss: str = "cross_entropy"):
+    """Per-example loss an attack ascends, from logits ``(n, k)`` and labels ``(n,)``.
+
+    ``"cross_entropy"``: the softmax cross-entropy. ``"logit_margin"``: ``max_{j != y} z_j - z_y``,
+    whose gradient does not vanish when the softmax saturates (a stabilized gradient).
+    """
+    import tensorflow as tf
+
+    if loss == "cross_entropy":
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+    if loss == "logit_margin":
+        true = tf.gather(logits, y, batch_dims=1)
+        others = logits - 1e30 * tf.one_hot(y, tf.shape(logits)[1], dtype=logits.dtype)
+        return tf.reduce_max(others, axis=1) - true
+    raise ValueError(f"unknown attack loss {loss!r}; choose one of {list(LOSSES)}")
+
+
+def input_gradient(model, x, y, loss: str = "cross_entropy"):
+    """Input gradient of an :func:`attack_loss` at ``x`` ``(n, ...)``; a tensor like ``x``.
+
+    For the cross-entropy it vanishes exactly in float32 once every wrong-class probability
+    underflows (a logit margin beyond about 104), however the cross-entropy is written.
     """
     import tensorflow as tf
 
@@ -85,22 +105,94 @@ def input_gradient(model, x, y):
     y = tf.convert_to_tensor(np.asarray(y, np.int32))
     with tf.GradientTape() as tape:
         tape.watch(x)
-        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=model(x, training=False))
-    return tape.gradient(loss, x)
+        value = attack_loss(model(x, training=False), y, loss)
+    return tape.gradient(value, x)
 
 
-def fgsm(model, x, y, eps: float, bounds: tuple = (0.0, 1.0)):
-    """Fast gradient sign method: ``clip(x + eps * sign(grad_x CE(model(x), y)))``.
+def fgsm(model, x, y, eps: float, bounds: tuple = (0.0, 1.0), loss: str = "cross_entropy"):
+    """Fast gradient sign method: ``clip(x + eps * sign(grad_x loss(model(x), y)))``.
 
-    ``x``: ``(n, ...)`` float inputs, ``y``: ``(n,)`` labels; the cross-entropy is computed from
-    the logits. Returns a NumPy array.
+    ``x``: ``(n, ...)`` float inputs, ``y``: ``(n,)`` labels; ``loss`` as in :func:`attack_loss`
+    (``"logit_margin"`` gives FGSM with a stabilized gradient). Returns a NumPy array.
     """
     import tensorflow as tf
 
     if eps < 0:
         raise ValueError(f"eps must be >= 0, not {eps}")
     x = tf.convert_to_tensor(np.asarray(x, np.float32))
-    return tf.clip_by_value(x + eps * tf.sign(input_gradient(model, x, y)), *bounds).numpy()
+    return tf.clip_by_value(x + eps * tf.sign(input_gradient(model, x, y, loss)), *bounds).numpy()
+
+
+def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1,
+        loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0), seed: int = 0):
+    """Projected gradient ascent on ``loss`` within the ``norm`` ball of radius ``eps``.
+
+    ``norm="linf"`` steps by ``step_size * sign(g)``; ``"l2"`` by ``step_size * g / ||g||``.
+    Each restart after the first starts from a uniform random point of the ball (the first
+    starts at ``x``). Per example, the result is the first restart that fools the model, else
+    the one with the highest final loss. The whole loop is one compiled graph.
+    ``x``: ``(n, ...)``, ``y``: ``(n,)``. Returns ``x_adv`` as a NumPy array.
+    """
+    import tensorflow as tf
+
+    if norm not in ("linf", "l2"):
+        raise ValueError(f"norm must be 'linf' or 'l2', not {norm!r}")
+    if eps < 0 or steps < 0 or step_size < 0 or restarts < 1:
+        raise ValueError(f"need eps, steps, step_size >= 0 and restarts >= 1, got {eps}, {steps}, "
+                         f"{step_size}, {restarts}")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown attack loss {loss!r}; choose one of {list(LOSSES)}")
+    x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
+    y = tf.convert_to_tensor(np.asarray(y, np.int32))
+    axes = list(range(1, len(x0.shape)))
+    shape = [-1] + [1] * len(axes)
+
+    def norm_of(v):
+        return tf.sqrt(tf.reduce_sum(v * v, axis=axes, keepdims=True))
+
+    def project(xa):
+        d = xa - x0
+        if norm == "linf":
+            d = tf.clip_by_value(d, -eps, eps)
+        else:
+            d = d * tf.minimum(1.0, eps / tf.maximum(norm_of(d), 1e-12))
+        return tf.clip_by_value(x0 + d, *bounds)
+
+    @tf.function(jit_compile=False)
+    def run(start):
+        xa = project(start)
+        for _ in tf.range(steps):
+            with tf.GradientTape() as tape:
+                tape.watch(xa)
+                value = attack_loss(model(xa, training=False), y, loss)
+            g = tape.gradient(value, xa)
+            if norm == "linf":
+                xa = project(xa + step_size * tf.sign(g))
+            else:
+                xa = project(xa + step_size * g / tf.maximum(norm_of(g), 1e-12))
+        logits = model(xa, training=False)
+        fooled = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), y)
+        return xa, fooled, attack_loss(logits, y, loss)
+
+    rng = np.random.default_rng(seed)
+    best, best_fooled, best_loss = None, None, None
+    for r in range(restarts):
+        if r == 0:
+            start = x0
+        elif norm == "linf":
+            start = x0 + rng.uniform(-eps, eps, size=x0.shape).astype(np.float32)
+        else:
+            direction = rng.normal(size=x0.shape).astype(np.float32)
+            direction /= np.linalg.norm(direction.reshape(len(direction), -1), axis=1).reshape(shape)
+            radius = eps * rng.uniform(size=(x0.shape[0],)) ** (1.0 / np.prod(x0.shape[1:]))
+            start = x0 + direction * radius.reshape(shape).astype(np.float32)
+        xa, fooled, value = (t.numpy() for t in run(tf.convert_to_tensor(start)))
+        if best is None:
+            best, best_fooled, best_loss = xa, fooled, value
+            continue
+        better = (~best_fooled & fooled) | ((best_fooled == fooled) & ~best_fooled & (value > best_loss))
+        best[better], best_fooled[better], best_loss[better] = xa[better], fooled[better], value[better]
+    return best
 
 
 def batched(attack, model, x, y, *args, batch_size: int = 1000, **kwargs) -> np.ndarray:
