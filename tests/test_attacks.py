@@ -129,3 +129,20 @@ def test_logit_margin_gradient_survives_softmax_saturation():
     np.testing.assert_allclose(g, [[-200.0, 2.0]])  # d(z_2 - z_0)/dx: the analytic value
     with pytest.raises(ValueError, match="unknown attack loss"):
         attacks.pgd(model, x, y, 0.1, 1, 0.1, loss="hinge")
+
+
+def test_spsa_estimates_the_gradient_without_using_it():
+    """On a linear model SPSA's ascent direction agrees in sign with the analytic margin gradient."""
+    rng = np.random.default_rng(6)
+    W, c = rng.normal(size=(8, 4)), np.zeros(4)
+    x = rng.uniform(0.3, 0.7, size=(10, 8))
+    y = np.argmax(x @ W, axis=1)
+    model = _linear_model(W, c)
+    adv = attacks.spsa(model, x, y, eps=0.02, steps=1, samples=256, delta=0.01, learning_rate=0.01)
+    step = adv - x
+    analytic = attacks.input_gradient(model, x, y, loss="logit_margin").numpy()
+    moved = np.abs(step) > 1e-6
+    assert np.mean(np.sign(step[moved]) == np.sign(analytic[moved])) > 0.9
+    strong = attacks.spsa(model, x, y, eps=0.3, steps=50, samples=32, learning_rate=0.02)
+    assert np.abs(strong - x).max() <= 0.3 + 1e-6
+    assert np.mean(np.argmax(strong @ W, axis=1) != y) > 0.5  # it does find adversarial examples

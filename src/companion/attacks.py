@@ -195,6 +195,48 @@ def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1
     return best
 
 
+def spsa(model, x, y, eps: float, steps: int, samples: int = 64, delta: float = 0.01,
+         learning_rate: float = 0.01, bounds: tuple = (0.0, 1.0), seed: int = 0):
+    """A gradient-free L-inf attack (SPSA, Uesato et al. 2018) on the logit margin.
+
+    Each step estimates the gradient of :func:`attack_loss` (``"logit_margin"``) from ``samples``
+    pairs of evaluations at ``x +- delta * v`` with Rademacher ``v``, takes an Adam step on it
+    and projects onto the ``eps`` ball. It uses only the model's outputs, never its gradients.
+    ``x``: ``(n, ...)``, ``y``: ``(n,)``. Returns ``x_adv`` as a NumPy array.
+    """
+    import tensorflow as tf
+
+    if eps < 0 or steps < 0 or samples < 1 or delta <= 0:
+        raise ValueError(f"need eps, steps >= 0, samples >= 1, delta > 0; got {eps}, {steps}, "
+                         f"{samples}, {delta}")
+    x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
+    y = tf.convert_to_tensor(np.asarray(y, np.int32))
+    n, dims = x0.shape[0], list(x0.shape[1:])
+    tf_seed = tf.constant([seed, 0], tf.int32)
+
+    @tf.function(jit_compile=False)
+    def run():
+        xa, m, v = x0, tf.zeros_like(x0), tf.zeros_like(x0)
+        for t in tf.range(1, steps + 1):
+            signs = tf.random.stateless_uniform([samples, n] + dims, seed=tf_seed + [0, t], maxval=2,
+                                                dtype=tf.int32)
+            u = tf.cast(2 * signs - 1, tf.float32)
+            both = tf.concat([xa[None] + delta * u, xa[None] - delta * u], axis=0)
+            flat = tf.reshape(both, [-1] + dims)
+            losses = tf.reshape(attack_loss(model(flat, training=False), tf.tile(y, [2 * samples]),
+                                            "logit_margin"), [2, samples, n])
+            diff = (losses[0] - losses[1]) / (2 * delta)
+            g = tf.reduce_mean(tf.reshape(diff, [samples, n] + [1] * len(dims)) * u, axis=0)
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            tf_t = tf.cast(t, tf.float32)
+            step = learning_rate * (m / (1 - 0.9 ** tf_t)) / (tf.sqrt(v / (1 - 0.999 ** tf_t)) + 1e-8)
+            xa = tf.clip_by_value(tf.clip_by_value(xa + step, x0 - eps, x0 + eps), *bounds)
+        return xa
+
+    return run().numpy()
+
+
 def batched(attack, model, x, y, *args, batch_size: int = 1000, **kwargs) -> np.ndarray:
     """Run ``attack(model, x_batch, y_batch, *args, **kwargs)`` over batches of ``x``."""
     return np.concatenate([attack(model, x[i:i + batch_size], y[i:i + batch_size], *args, **kwargs)

@@ -50,6 +50,17 @@ SETTINGS["saturating_networks"] = {
 }
 
 
+SETTINGS["stabilized_gradients"] = {
+    "ci": dict(seed=0, eval_size=100, cnn_eval_size=30, eps_grid=(0.25, 0.5), pgd_steps=5,
+               pgd_restarts=2, spsa_size=30, spsa_steps=5, spsa_samples=8),
+    "quick": dict(seed=0, eval_size=1000, cnn_eval_size=200, eps_grid=(0.05, 0.1, 0.2, 0.25, 0.3, 0.5),
+                  pgd_steps=50, pgd_restarts=3, spsa_size=200, spsa_steps=100, spsa_samples=64),
+    "paper": dict(seed=0, eval_size=10000, cnn_eval_size=2000,
+                  eps_grid=(0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), pgd_steps=200,
+                  pgd_restarts=10, spsa_size=1000, spsa_steps=300, spsa_samples=128),
+}
+
+
 class Settings(Mapping):
     """Read-only settings with attribute access: ``s.seed`` or ``s["seed"]``."""
 

@@ -235,3 +235,25 @@ def train_and_validate(dataset, recipe: Recipe) -> tuple:
     model, history = train(dataset, recipe)
     _, _, x_val, y_val, _, _ = mnist_splits(dataset, 1)
     return model, history, evaluate(model, x_val, y_val)
+
+
+def train_nine(dataset, settings) -> dict:
+    """The nine networks of Table 1 under one profile's ``settings``, with the search.
+
+    For each architecture: the vanilla and adversarial networks and every saturated candidate
+    are trained (or loaded from the cache) and evaluated on the validation images; the saturated
+    network is chosen by :func:`choose`. Returns ``{"nets": {(arch, mode): model},
+    "histories": {...}, "search": {arch: [(label, metrics, chosen), ...]}}``.
+    """
+    nets, histories, search = {}, {}, {}
+    for arch, group in recipes(settings).items():
+        rows = []
+        for mode in ("vanilla", "adversarial"):
+            nets[arch, mode], histories[arch, mode], metrics = train_and_validate(dataset, group[mode])
+            rows.append((mode, metrics, False))
+        candidates = [train_and_validate(dataset, r) for r in group["candidates"]]
+        pick = choose([c[2] for c in candidates], rows[0][1]["clean"])
+        nets[arch, "saturated"], histories[arch, "saturated"], _ = candidates[pick]
+        rows += [(r.label, c[2], i == pick) for i, (r, c) in enumerate(zip(group["candidates"], candidates))]
+        search[arch] = rows
+    return {"nets": nets, "histories": histories, "search": search}

@@ -1,0 +1,64 @@
+"""Accuracy under attack, and the usual signs of gradient masking (Athalye et al. 2018;
+Carlini et al. 2019), for the stabilized-gradients chapter.
+
+All accuracies are fractions of the evaluated images; inputs are ``(n, 28, 28, 1)`` in [0, 1].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import attacks, training
+
+SMALLEST_NORMAL_FLOAT32 = float(np.finfo(np.float32).tiny)
+
+
+def gradient_shares(model, x, y) -> dict:
+    """Shares of inputs whose float32 input gradient is exactly zero, or below the smallest
+    normal float32 everywhere, for the cross-entropy and for the logit margin."""
+    out = {}
+    for loss in attacks.LOSSES:
+        g = np.concatenate([np.abs(attacks.input_gradient(model, x[i:i + 500], y[i:i + 500], loss).numpy())
+                            .reshape(min(500, len(x) - i), -1) for i in range(0, len(x), 500)])
+        out[loss] = {"zero": float(np.mean(np.all(g == 0, axis=1))),
+                     "subnormal": float(np.mean(np.all(g < SMALLEST_NORMAL_FLOAT32, axis=1)))}
+    return out
+
+
+def accuracy_under(model, x_adv, y) -> float:
+    """Accuracy of ``model`` on adversarial inputs."""
+    return training.accuracy(model, x_adv, y)
+
+
+def fgsm_accuracy(model, x, y, eps: float, loss: str) -> float:
+    """Accuracy under FGSM with the cross-entropy or the stabilized logit-margin gradient."""
+    return accuracy_under(model, attacks.batched(attacks.fgsm, model, x, y, eps, loss=loss, batch_size=500), y)
+
+
+def pgd_accuracy(model, x, y, eps: float, steps: int, restarts: int, seed: int = 0) -> float:
+    """Accuracy under L-inf PGD on the logit margin, step size 2.5 eps / steps."""
+    step = 2.5 * eps / max(steps, 1)
+    x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, step, restarts, "logit_margin",
+                            batch_size=500, seed=seed)
+    return accuracy_under(model, x_adv, y)
+
+
+def transfer_accuracy(source, target, x, y, eps: float, steps: int) -> float:
+    """Accuracy of ``target`` on PGD examples crafted on ``source`` (a black-box attack)."""
+    step = 2.5 * eps / max(steps, 1)
+    x_adv = attacks.batched(attacks.pgd, source, x, y, eps, steps, step, 1, "logit_margin", batch_size=500)
+    return accuracy_under(target, x_adv, y)
+
+
+def masking_signs(fgsm: float, pgd: float, pgd_one_restart: float, transfer: float,
+                  largest_eps_accuracy: float, tolerance: float = 0.02) -> dict:
+    """The four checks, each True where it points to gradient masking:
+
+    * single-step stronger than iterative (FGSM accuracy below PGD's);
+    * black-box stronger than white-box (transfer accuracy below PGD's);
+    * accuracy does not reach (near) zero at the largest budget;
+    * random restarts help (accuracy with restarts clearly below a single start).
+    """
+    return {"single_step_stronger": fgsm < pgd - tolerance,
+            "black_box_stronger": transfer < pgd - tolerance,
+            "no_zero_at_large_eps": largest_eps_accuracy > 0.05,
+            "restarts_help": pgd < pgd_one_restart - tolerance}
