@@ -56,3 +56,47 @@ def test_fraction_needed_falls_with_dimension():
     assert fractions == sorted(fractions, reverse=True) and fractions[-1] < fractions[0]
     with pytest.raises(ValueError):
         spheres.sample(3, 0, 1.0, np.random.default_rng(0))
+
+
+def _quadratic(alphas, w=1.0, b=-1.0):
+    """A quadratic network whose boundary is sum alpha_i x_i^2 = 1 in the standard basis."""
+    from companion import reproducibility
+
+    reproducibility.import_tensorflow()
+    d = len(alphas)
+    model = spheres.quadratic_net(d, hidden=d)
+    model.get_layer("W").set_weights([np.diag(np.sqrt(np.asarray(alphas) * -b / w)).astype("float32")])
+    model.get_layer("readout").set_weights([np.array([[w]], "float32"), np.array([b], "float32")])
+    return model
+
+
+def test_quadratic_alphas_describe_the_decision_boundary():
+    rng = np.random.default_rng(4)
+    alphas = rng.uniform(0.5, 1.2, size=6)
+    model = _quadratic(alphas, w=2.0, b=-3.0)
+    np.testing.assert_allclose(spheres.quadratic_alphas(model), np.sort(alphas), rtol=1e-5)
+    x = rng.normal(size=(500, 6)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(model(x)).ravel() > 0, (x ** 2) @ alphas > 1)
+    assert spheres.perfect_alphas([0.6, 0.7, 1.0, 1.1]).tolist() == [True, True, True, False]
+
+
+def test_manifold_attack_stays_on_the_sphere_and_finds_the_bad_direction():
+    alphas = np.full(20, 0.8)
+    alphas[0] = 1.5  # the inner sphere is misclassified near +-e_1
+    model = _quadratic(alphas)
+    rng = np.random.default_rng(5)
+    x = spheres.sample(50, 20, 1.0, rng).astype("float32")
+    x_adv, fooled = spheres.manifold_attack(model, x, steps=300, step_size=0.02)
+    np.testing.assert_allclose(np.linalg.norm(x_adv, axis=1), 1.0, rtol=1e-5)
+    assert fooled.all()
+    np.testing.assert_array_equal(fooled, (x_adv ** 2) @ alphas > 1)  # checked without TensorFlow
+    perfect = _quadratic(np.full(20, 0.8))
+    _, never = spheres.manifold_attack(perfect, x, steps=100, step_size=0.02, stop_at_first_error=False)
+    assert not never.any()
+
+
+def test_error_rates_bound():
+    model = _quadratic(np.full(10, 0.8))
+    rates = spheres.error_rates(model, 10, 3000, np.random.default_rng(6))
+    assert rates["inner"]["errors"] == rates["outer"]["errors"] == 0
+    assert rates["inner"]["upper_95"] == pytest.approx(1e-3)

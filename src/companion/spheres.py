@@ -106,3 +106,139 @@ def fraction_needed(error_rate: float, d: int, r_outer: float = R_OUTER) -> floa
         if inner_top <= outer_bottom:
             return k / d
     return 1.0
+
+
+# --- networks ----------------------------------------------------------------------------------
+
+def relu_net(d: int, width: int = 1000, depth: int = 2):
+    """The paper's ReLU network: ``depth`` hidden layers of ``width`` with batch norm, one logit."""
+    import keras
+    from keras import layers
+
+    x = keras.Input((d,))
+    h = x
+    for i in range(depth):
+        h = layers.ReLU()(layers.BatchNormalization()(layers.Dense(width, name=f"h{i + 1}")(h)))
+    return keras.Model(x, layers.Dense(1, name="logit")(h), name=f"relu_h{width}_d{depth}")
+
+
+
+
+def quadratic_net(d: int, hidden: int = 1000):
+    """The quadratic network (eq. 1): ``y(x) = w 1^T (W x)^2 + b``, ``W`` ``(hidden, d)``."""
+    import keras
+    from keras import layers
+
+    x = keras.Input((d,))
+    h = layers.Dense(hidden, use_bias=False, name="W")(x)
+    s = layers.Lambda(lambda v: keras.ops.sum(v * v, axis=1, keepdims=True), name="sum_of_squares")(h)
+    return keras.Model(x, layers.Dense(1, name="readout")(s), name=f"quad_h{hidden}")
+
+
+def quadratic_alphas(model) -> np.ndarray:
+    """The ``alpha_i`` of eq. (2): the boundary ``y = 0`` is ``sum_i alpha_i z_i^2 = 1`` with
+    ``z = V^T x`` for the eigenvectors ``V`` of ``w W^T W``; ``alpha_i = -w s_i^2 / b`` with
+    ``s`` the singular values of ``W`` (zeros where ``hidden < d``). Sorted, shape ``(d,)``."""
+    W = model.get_layer("W").kernel.numpy().astype(np.float64)  # (d, hidden)
+    w, b = (v.numpy().astype(np.float64).ravel()[0] for v in model.get_layer("readout").weights)
+    s = np.linalg.svd(W, compute_uv=False)
+    s = np.concatenate([s, np.zeros(W.shape[0] - len(s))])
+    return np.sort(-w * s ** 2 / b)
+
+
+def perfect_alphas(alphas, r_outer: float = R_OUTER) -> np.ndarray:
+    """Which ``alpha_i`` lie in ``[1 / R^2, 1]``; all of them do iff the model makes no error."""
+    a = np.asarray(alphas)
+    return (a >= 1 / r_outer ** 2) & (a <= 1)
+
+
+# --- training ----------------------------------------------------------------------------------
+
+def train(model, d: int, steps: int, batch_size: int = 50, learning_rate: float = 1e-4,
+          train_size: int | None = None, seed: int = 0, log_every: int = 0, on_log=None) -> list:
+    """Adam on the sigmoid cross-entropy, online (fresh samples every step, ``train_size=None``)
+    or on a fixed training set of ``train_size`` points. ``on_log(step, model)`` is called every
+    ``log_every`` steps; its results are returned as a list."""
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    fixed = labelled_sample(train_size, d, rng) if train_size else None
+    opt = keras.optimizers.Adam(learning_rate)
+    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @tf.function(jit_compile=False)
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(yb[:, None], model(xb, training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    logs = []
+    for t in range(1, steps + 1):
+        if fixed is None:
+            xb, yb = labelled_sample(batch_size, d, rng)
+        else:
+            idx = rng.integers(0, train_size, batch_size)
+            xb, yb = fixed[0][idx], fixed[1][idx]
+        step(tf.constant(xb), tf.constant(yb))
+        if log_every and on_log is not None and t % log_every == 0:
+            logs.append(on_log(t, model))
+    return logs
+
+
+def error_rates(model, d: int, n: int, rng, r_outer: float = R_OUTER, batch: int = 10000) -> dict:
+    """Errors on ``n`` uniform points of each sphere: counts, and the rates with their one-sided
+    95% upper bounds (``3 / n`` when no error is seen, the rule of three; Clopper-Pearson else)."""
+    out = {}
+    for name, radius, label in (("inner", 1.0, 0), ("outer", r_outer, 1)):
+        errors, done = 0, 0
+        while done < n:
+            x = sample(min(batch, n - done), d, radius, rng).astype(np.float32)
+            logit = np.asarray(model(x, training=False)).ravel()
+            errors += int(np.sum((logit > 0) != label))
+            done += len(x)
+        upper = 3.0 / n if errors == 0 else float(stats.beta.ppf(0.95, errors + 1, n - errors))
+        out[name] = {"errors": errors, "rate": errors / n, "upper_95": upper}
+    return out
+
+
+# --- attacks -----------------------------------------------------------------------------------
+
+def manifold_attack(model, x, steps: int, step_size: float, stop_at_first_error: bool = True):
+    """PGD that stays on the data manifold: ascend the loss of the true class (inner points push
+    the logit up, outer points down) by normalized gradient steps, projecting back to ``||x||``.
+
+    ``stop_at_first_error=True`` gives the nearest-error variant (each point stops at its first
+    misclassification); ``False`` the worst-case variant (all ``steps``). ``x``: ``(n, d)`` points
+    of either sphere; the label is read from the norm. Returns ``(x_adv, fooled)``.
+    """
+    import tensorflow as tf
+
+    x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
+    radius = tf.norm(x0, axis=1, keepdims=True)
+    outer = tf.cast(radius[:, 0] > (1 + R_OUTER) / 2, tf.float32)
+    direction = 1.0 - 2.0 * outer  # +1: push the logit up (inner points), -1: down (outer points)
+
+    def is_fooled(logit):
+        return tf.not_equal(tf.cast(logit > 0, tf.float32), outer)
+
+    @tf.function(jit_compile=False)
+    def run():
+        xa = x0
+        for _ in tf.range(steps):
+            with tf.GradientTape() as tape:
+                tape.watch(xa)
+                logit = model(xa, training=False)[:, 0]
+                objective = tf.reduce_sum(direction * logit)
+            g = tape.gradient(objective, xa)
+            active = tf.ones_like(outer, tf.bool)
+            if stop_at_first_error:
+                active = tf.logical_not(is_fooled(logit))
+            moved = xa + step_size * g / tf.maximum(tf.norm(g, axis=1, keepdims=True), 1e-12)
+            moved = radius * moved / tf.norm(moved, axis=1, keepdims=True)
+            xa = tf.where(active[:, None], moved, xa)
+        return xa, is_fooled(model(xa, training=False)[:, 0])
+
+    xa, fooled = run()
+    return xa.numpy(), fooled.numpy()
