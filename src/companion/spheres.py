@@ -198,7 +198,12 @@ def error_rates(model, d: int, n: int, rng, r_outer: float = R_OUTER, batch: int
             logit = np.asarray(model(x, training=False)).ravel()
             errors += int(np.sum((logit > 0) != label))
             done += len(x)
-        upper = 3.0 / n if errors == 0 else float(stats.beta.ppf(0.95, errors + 1, n - errors))
+        if errors == 0:
+            upper = 3.0 / n
+        elif errors == n:
+            upper = 1.0
+        else:
+            upper = float(stats.beta.ppf(0.95, errors + 1, n - errors))
         out[name] = {"errors": errors, "rate": errors / n, "upper_95": upper}
     return out
 
@@ -242,3 +247,128 @@ def manifold_attack(model, x, steps: int, step_size: float, stop_at_first_error:
 
     xa, fooled = run()
     return xa.numpy(), fooled.numpy()
+
+
+# --- experiments -------------------------------------------------------------------------------
+
+def nearest_other_class(model, x, steps: int, step_size: float):
+    """Off the manifold: from inner-sphere points, normalized gradient steps that raise the logit
+    (anywhere in space), stopped at the first point classified as outer. Returns
+    ``(x_adv, found)``; the distances and norms of ``x_adv`` are what the paper reports."""
+    import tensorflow as tf
+
+    x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
+
+    @tf.function(jit_compile=False)
+    def run():
+        xa = x0
+        for _ in tf.range(steps):
+            with tf.GradientTape() as tape:
+                tape.watch(xa)
+                logit = model(xa, training=False)[:, 0]
+                total = tf.reduce_sum(logit)
+            g = tape.gradient(total, xa)
+            active = logit <= 0
+            moved = xa + step_size * g / tf.maximum(tf.norm(g, axis=1, keepdims=True), 1e-12)
+            xa = tf.where(active[:, None], moved, xa)
+        return xa, model(xa, training=False)[:, 0] > 0
+
+    xa, found = run()
+    return xa.numpy(), found.numpy()
+
+
+def plane_predictions(model, u, v, extent: float, resolution: int) -> np.ndarray:
+    """Logits on the plane spanned by orthonormal ``u, v`` (``(d,)``): ``(resolution, resolution)``
+    over ``[-extent, extent]^2``, rows along ``v``."""
+    t = np.linspace(-extent, extent, resolution)
+    a, b = np.meshgrid(t, t)
+    points = (a.reshape(-1, 1) * u + b.reshape(-1, 1) * v).astype(np.float32)
+    logits = np.concatenate([np.asarray(model(points[i:i + 20000], training=False)).ravel()
+                             for i in range(0, len(points), 20000)])
+    return logits.reshape(resolution, resolution)
+
+
+def orthonormal(u, v=None, rng=None):
+    """``u`` normalized, and ``v`` (random when None) made orthogonal to it and normalized."""
+    u = np.asarray(u, np.float64) / np.linalg.norm(u)
+    v = rng.standard_normal(u.shape) if v is None else np.asarray(v, np.float64)
+    v = v - (v @ u) * u
+    return u, v / np.linalg.norm(v)
+
+
+def accuracy_by_norm(model, d: int, norms, n: int, rng, boundary: float = (1 + R_OUTER) / 2) -> np.ndarray:
+    """Figure 2 (left): for points uniform on spheres of each norm, the share classified on the
+    same side as the max-margin boundary (inner below ``boundary``, outer above)."""
+    out = []
+    for r in norms:
+        logit = np.asarray(model(sample(n, d, r, rng).astype(np.float32), training=False)).ravel()
+        out.append(float(np.mean((logit > 0) == (r > boundary))))
+    return np.array(out)
+
+
+def perfect_initialization(d: int, hidden: int, r_outer: float = R_OUTER,
+                           p_inner: float = 0.0016, p_outer: float = 0.9994):
+    """A quadratic network with every ``alpha_i`` equal to one correct value, scaled so that the
+    sigmoid gives ``p_inner`` on the inner sphere and ``p_outer`` on the outer one (as in the
+    paper), i.e. ``w, b`` solving ``w + b = logit(p_inner)``, ``w R^2 + b = logit(p_outer)``
+    for ``W`` with orthonormal rows (``hidden >= d``)."""
+    from scipy.special import logit
+
+    model = quadratic_net(d, hidden)
+    w = (logit(p_outer) - logit(p_inner)) / (r_outer ** 2 - 1)
+    b = logit(p_inner) - w
+    q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((hidden, d)))
+    model.get_layer("W").set_weights([q.T.astype("float32")])  # W^T W = I: y = w ||x||^2 + b
+    model.get_layer("readout").set_weights([np.array([[w]], "float32"), np.array([b], "float32")])
+    return model
+
+
+def trained(kind: str, d: int, steps: int, train_size: int = 0, seed: int = 0, width: int = 1000,
+            depth: int = 2):
+    """A cached sphere network: ``kind`` ``"relu"`` (``width``, ``depth``) or ``"quadratic"``
+    (``width`` hidden units), trained ``steps`` Adam steps online (``train_size=0``) or on a fixed
+    set. Returns ``(model, {})``."""
+    from . import cache
+
+    if kind not in ("relu", "quadratic"):
+        raise ValueError(f"kind must be 'relu' or 'quadratic', not {kind!r}")
+    parts = {"experiment": "spheres", "kind": kind, "d": d, "steps": steps, "train_size": train_size,
+             "seed": seed, "width": width, "depth": depth,
+             "code": cache.code_fingerprint(relu_net, quadratic_net, train, labelled_sample, sample)}
+
+    def fit():
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        model = relu_net(d, width, depth) if kind == "relu" else quadratic_net(d, width)
+        train(model, d, steps, train_size=train_size or None, seed=seed)
+        return model, {}
+
+    return cache.cached_model("spheres", parts, fit)
+
+
+def mean_loss(model, d: int, n: int, rng) -> float:
+    """Average sigmoid cross-entropy on ``n`` fresh points."""
+    x, y = labelled_sample(n, d, rng)
+    logit = np.asarray(model(x, training=False), np.float64).ravel()
+    return float(np.mean(np.logaddexp(0, logit) - y * logit))
+
+
+def worst_loss_and_errors(model, d: int, n: int, steps: int, step_size: float, rng) -> tuple:
+    """Worst-case manifold attack from ``n`` points: mean loss of the attacked points and the
+    share of them that end misclassified."""
+    x, y = labelled_sample(n, d, rng)
+    x_adv, fooled = manifold_attack(model, x, steps, step_size, stop_at_first_error=False)
+    logit = np.asarray(model(x_adv, training=False), np.float64).ravel()
+    return float(np.mean(np.logaddexp(0, logit) - y * logit)), float(np.mean(fooled))
+
+
+def tradeoff_point(model, d: int, n_eval: int, n_points: int, steps: int, step_size: float, rng):
+    """Figure 5: inner-sphere error rate (``n_eval`` samples) and mean distance to the nearest
+    error found by the nearest-error manifold attack from ``n_points`` inner points (points
+    where no error was found count at the distance the attack had walked)."""
+    rate = error_rates(model, d, n_eval, rng)["inner"]["rate"]
+    x = sample(n_points, d, 1.0, rng).astype(np.float32)
+    x_adv, fooled = manifold_attack(model, x, steps, step_size)
+    dist = np.linalg.norm(x_adv - x, axis=1)
+    return rate, float(dist.mean()), float(fooled.mean())
