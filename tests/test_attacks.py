@@ -4,6 +4,7 @@ import pytest
 from scipy.special import softmax
 
 from companion import attacks, reproducibility
+from linear_models_tf import linear_model
 
 
 def test_temperature_gives_the_requested_median():
@@ -15,23 +16,13 @@ def test_temperature_gives_the_requested_median():
         attacks.temperature_for_median_confidence(logits, 0.05)
 
 
-def _linear_model(W, c):
-    reproducibility.import_tensorflow()
-    import keras
-
-    layer = keras.layers.Dense(W.shape[1])
-    model = keras.Sequential([keras.Input((W.shape[0],)), layer])
-    layer.set_weights([W.astype("float32"), c.astype("float32")])
-    return model
-
-
 def test_one_step_matches_the_analytic_gradient():
     rng = np.random.default_rng(1)
     W, c = rng.normal(size=(5, 3)), rng.normal(size=3)
     x = rng.uniform(0.2, 0.8, size=(4, 5))
     target = np.array([0, 1, 2, 0])
     t = 2.0
-    x1, _, steps = attacks.targeted_gradient_ascent(_linear_model(W, c), x, target, t, step=0.01,
+    x1, _, steps = attacks.targeted_gradient_ascent(linear_model(W, c), x, target, t, step=0.01,
                                                     p_stop=0.999, max_steps=1, bounds=(0, 1))
     p = softmax((x @ W + c) / t, axis=1)
     grad = (W[:, target].T - p @ W.T) / t  # d log p_l / dx for a linear softmax
@@ -45,7 +36,7 @@ def test_runs_until_the_target_probability_is_reached():
     W, c = rng.normal(size=(5, 3)), np.zeros(3)
     x = rng.uniform(-1, 1, size=(6, 5))
     target = np.array([0, 1, 2, 0, 1, 2])
-    x_adv, p, steps = attacks.targeted_gradient_ascent(_linear_model(W, c), x, target, 1.0,
+    x_adv, p, steps = attacks.targeted_gradient_ascent(linear_model(W, c), x, target, 1.0,
                                                        step=0.05, p_stop=0.9, bounds=(-50, 50))
     p_numpy = softmax(x_adv @ W, axis=1)[np.arange(6), target]
     np.testing.assert_allclose(p, p_numpy, rtol=1e-5)
@@ -57,13 +48,13 @@ def test_runs_until_the_target_probability_is_reached():
 def test_target_shape_is_checked():
     W = np.ones((2, 2))
     with pytest.raises(ValueError, match="target must have shape"):
-        attacks.targeted_gradient_ascent(_linear_model(W, np.zeros(2)), np.ones((3, 2)), [0, 1], 1.0)
+        attacks.targeted_gradient_ascent(linear_model(W, np.zeros(2)), np.ones((3, 2)), [0, 1], 1.0)
 
 
-def test_iterative_targeted_attacks_fool_a_linear_model():
+def test_iterative_targeted_attacks_fool_alinear_model():
     rng = np.random.default_rng(3)
     W, c = rng.normal(size=(8, 4)), np.zeros(4)
-    model = _linear_model(W, c)
+    model = linear_model(W, c)
     x = rng.uniform(0.4, 0.6, size=(6, 8))
     logits = x @ W
     target = (np.argmax(logits, 1) + 1) % 4
@@ -78,7 +69,7 @@ def test_cross_entropy_gradient_vanishes_beyond_float32_range():
     """At a logit margin of 200 every wrong-class probability underflows: the gradient is exactly 0."""
     W = np.array([[200.0, 0.0, 0.0], [0.0, 1.0, 2.0]])
     x, y = np.array([[1.0, 0.0], [0.1, 0.0]]), np.array([0, 0])
-    g = attacks.input_gradient(_linear_model(W, np.zeros(3)), x, y).numpy()
+    g = attacks.input_gradient(linear_model(W, np.zeros(3)), x, y).numpy()
     assert np.all(g[0] == 0) and np.any(g[1] != 0)  # margin 20 at the second input: not yet
 
 
@@ -98,7 +89,7 @@ def test_pgd_and_fgsm_agree_with_a_numpy_implementation():
     W, c = rng.normal(size=(8, 4)), rng.normal(size=4)
     x = rng.uniform(0.2, 0.8, size=(5, 8))
     y = rng.integers(0, 4, 5)
-    model = _linear_model(W, c)
+    model = linear_model(W, c)
     ours = attacks.pgd(model, x, y, eps=0.1, steps=7, step_size=0.03)
     np.testing.assert_allclose(ours, _numpy_linf_pgd(W, c, x, y, 0.1, 7, 0.03), atol=1e-5)
     np.testing.assert_allclose(attacks.fgsm(model, x, y, 0.1), _numpy_linf_pgd(W, c, x, y, 0.1, 1, 0.1), atol=1e-5)
@@ -109,7 +100,7 @@ def test_pgd_stays_in_its_ball_and_restarts_never_hurt():
     W, c = rng.normal(size=(8, 4)), np.zeros(4)
     x = rng.uniform(0.2, 0.8, size=(20, 8))
     y = np.argmax(x @ W, axis=1)
-    model = _linear_model(W, c)
+    model = linear_model(W, c)
     for norm, measure in (("linf", lambda d: np.abs(d).max(axis=1)), ("l2", lambda d: np.linalg.norm(d, axis=1))):
         one = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, loss="logit_margin")
         many = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, restarts=4,
@@ -123,7 +114,7 @@ def test_pgd_stays_in_its_ball_and_restarts_never_hurt():
 def test_logit_margin_gradient_survives_softmax_saturation():
     W = np.array([[200.0, 0.0, 0.0], [0.0, 1.0, 2.0]])
     x, y = np.array([[1.0, 0.5]]), np.array([0])  # logits (200, 0.5, 1): class 2 is the runner-up
-    model = _linear_model(W, np.zeros(3))
+    model = linear_model(W, np.zeros(3))
     assert np.all(attacks.input_gradient(model, x, y).numpy() == 0)
     g = attacks.input_gradient(model, x, y, loss="logit_margin").numpy()
     np.testing.assert_allclose(g, [[-200.0, 2.0]])  # d(z_2 - z_0)/dx: the analytic value
@@ -137,7 +128,7 @@ def test_spsa_estimates_the_gradient_without_using_it():
     W, c = rng.normal(size=(8, 4)), np.zeros(4)
     x = rng.uniform(0.3, 0.7, size=(10, 8))
     y = np.argmax(x @ W, axis=1)
-    model = _linear_model(W, c)
+    model = linear_model(W, c)
     adv = attacks.spsa(model, x, y, eps=0.02, steps=1, samples=256, delta=0.01, learning_rate=0.01)
     step = adv - x
     analytic = attacks.input_gradient(model, x, y, loss="logit_margin").numpy()

@@ -3,24 +3,15 @@ import pytest
 from scipy.special import softmax
 
 from companion import geometry, reproducibility
-
-
-def _linear_model(W, c):
-    reproducibility.import_tensorflow()
-    import keras
-
-    layer = keras.layers.Dense(W.shape[1])
-    model = keras.Sequential([keras.Input((W.shape[0],)), layer])
-    layer.set_weights([W.astype("float32"), c.astype("float32")])
-    return model
+from linear_models_tf import linear_model
 
 
 def test_jacobian_of_a_linear_model_is_its_weight_matrix():
     rng = np.random.default_rng(0)
     W, c = rng.normal(size=(6, 4)), rng.normal(size=4)
-    jac = geometry.input_jacobian(_linear_model(W, c), rng.normal(size=(3, 6)))
+    jac = geometry.input_jacobian(linear_model(W, c), rng.normal(size=(3, 6)))
     np.testing.assert_allclose(jac, np.broadcast_to(W.T, (3, 4, 6)), rtol=1e-6)
-    np.testing.assert_allclose(geometry.jacobian_singular_values(_linear_model(W, c), np.zeros((1, 6)))[0],
+    np.testing.assert_allclose(geometry.jacobian_singular_values(linear_model(W, c), np.zeros((1, 6)))[0],
                                np.linalg.svd(W, compute_uv=False), rtol=1e-5)
 
 
@@ -30,7 +21,7 @@ def test_length_element_matches_the_kl_divergence():
     W, c = rng.normal(size=(6, 4)), rng.normal(size=4)
     x0 = rng.normal(size=6)
     dx = 1e-2 * rng.normal(size=6)
-    dl = geometry.length_elements(_linear_model(W, c), np.stack([x0, x0 + dx]))[0]
+    dl = geometry.length_elements(linear_model(W, c), np.stack([x0, x0 + dx]))[0]
     p, q = softmax(x0 @ W + c), softmax((x0 + dx) @ W + c)
     kl = np.sum(p * np.log(p / q))
     assert dl ** 2 / 2 == pytest.approx(kl, rel=2e-2)

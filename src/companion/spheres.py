@@ -210,13 +210,15 @@ def error_rates(model, d: int, n: int, rng, r_outer: float = R_OUTER, batch: int
 
 # --- attacks -----------------------------------------------------------------------------------
 
-def manifold_attack(model, x, steps: int, step_size: float, stop_at_first_error: bool = True):
+def manifold_attack(model, x, steps: int, step_size: float, stop_at_first_error: bool = True,
+                    stay_on_sphere: bool = True):
     """PGD that stays on the data manifold: ascend the loss of the true class (inner points push
     the logit up, outer points down) by normalized gradient steps, projecting back to ``||x||``.
 
     ``stop_at_first_error=True`` gives the nearest-error variant (each point stops at its first
     misclassification); ``False`` the worst-case variant (all ``steps``). ``x``: ``(n, d)`` points
-    of either sphere; the label is read from the norm. Returns ``(x_adv, fooled)``.
+    of either sphere; the label is read from the norm. ``stay_on_sphere=False`` drops the
+    projection: the walk then leaves the manifold. Returns ``(x_adv, fooled)``.
     """
     import tensorflow as tf
 
@@ -241,7 +243,8 @@ def manifold_attack(model, x, steps: int, step_size: float, stop_at_first_error:
             if stop_at_first_error:
                 active = tf.logical_not(is_fooled(logit))
             moved = xa + step_size * g / tf.maximum(tf.norm(g, axis=1, keepdims=True), 1e-12)
-            moved = radius * moved / tf.norm(moved, axis=1, keepdims=True)
+            if stay_on_sphere:
+                moved = radius * moved / tf.norm(moved, axis=1, keepdims=True)
             xa = tf.where(active[:, None], moved, xa)
         return xa, is_fooled(model(xa, training=False)[:, 0])
 
@@ -252,29 +255,10 @@ def manifold_attack(model, x, steps: int, step_size: float, stop_at_first_error:
 # --- experiments -------------------------------------------------------------------------------
 
 def nearest_other_class(model, x, steps: int, step_size: float):
-    """Off the manifold: from inner-sphere points, normalized gradient steps that raise the logit
-    (anywhere in space), stopped at the first point classified as outer. Returns
+    """Off the manifold: from inner-sphere points ``x``, normalized gradient steps that raise the
+    logit anywhere in space, each stopped at its first point classified as outer. Returns
     ``(x_adv, found)``; the distances and norms of ``x_adv`` are what the paper reports."""
-    import tensorflow as tf
-
-    x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
-
-    @tf.function(jit_compile=False)
-    def run():
-        xa = x0
-        for _ in tf.range(steps):
-            with tf.GradientTape() as tape:
-                tape.watch(xa)
-                logit = model(xa, training=False)[:, 0]
-                total = tf.reduce_sum(logit)
-            g = tape.gradient(total, xa)
-            active = logit <= 0
-            moved = xa + step_size * g / tf.maximum(tf.norm(g, axis=1, keepdims=True), 1e-12)
-            xa = tf.where(active[:, None], moved, xa)
-        return xa, model(xa, training=False)[:, 0] > 0
-
-    xa, found = run()
-    return xa.numpy(), found.numpy()
+    return manifold_attack(model, x, steps, step_size, stop_at_first_error=True, stay_on_sphere=False)
 
 
 def plane_predictions(model, u, v, extent: float, resolution: int) -> np.ndarray:
