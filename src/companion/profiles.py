@@ -62,18 +62,20 @@ SETTINGS["stabilized_gradients"] = {
 
 
 SETTINGS["adversarial_spheres"] = {
-    "ci": dict(seed=0, d=50, relu_steps=300, quad_steps=300, fixed_train_size=1000,
+    "ci": dict(seed=0, d=50, relu_steps=300, quad_steps=300, quad_learning_rate=1e-3, fixed_train_size=1000,
                eval_samples=20000, attack_points=20, attack_steps=100, attack_step_size=0.01,
                sweep_dims=(5, 20), sweep_steps=200, perfect_init_steps=200, tradeoff_sizes=(1000, 0),
                tradeoff_steps=300, tradeoff_every=100, tradeoff_eval=5000, tradeoff_points=10,
                mc_samples=20000, fraction_dims=(100, 500)),
-    "quick": dict(seed=0, d=500, relu_steps=10000, quad_steps=10000, fixed_train_size=100000,
+    "quick": dict(seed=0, d=500, relu_steps=10000, quad_steps=20000, quad_learning_rate=1e-3,
+                  fixed_train_size=100000,
                   eval_samples=200000, attack_points=100, attack_steps=1000, attack_step_size=0.001,
                   sweep_dims=(10, 30, 60, 100, 200), sweep_steps=3000, perfect_init_steps=2000,
                   tradeoff_sizes=(1000, 10000, 0), tradeoff_steps=4000, tradeoff_every=500,
                   tradeoff_eval=100000, tradeoff_points=50, mc_samples=1000000,
                   fraction_dims=(100, 250, 500, 1000, 2000, 3000, 4000, 5000)),
-    "paper": dict(seed=0, d=500, relu_steps=1000000, quad_steps=1000000, fixed_train_size=1000000,
+    "paper": dict(seed=0, d=500, relu_steps=1000000, quad_steps=1000000, quad_learning_rate=1e-4,
+                  fixed_train_size=1000000,
                   eval_samples=10000000, attack_points=100, attack_steps=1000, attack_step_size=0.001,
                   sweep_dims=(10, 20, 40, 60, 80, 100, 150, 200, 300, 500), sweep_steps=100000,
                   perfect_init_steps=5000, tradeoff_sizes=(1000, 5000, 10000, 100000, 0),

@@ -132,7 +132,10 @@ def quadratic_net(d: int, hidden: int = 1000):
     x = keras.Input((d,))
     h = layers.Dense(hidden, use_bias=False, name="W")(x)
     s = layers.Lambda(lambda v: keras.ops.sum(v * v, axis=1, keepdims=True), name="sum_of_squares")(h)
-    return keras.Model(x, layers.Dense(1, name="readout")(s), name=f"quad_h{hidden}")
+    # w starts at 1 (the paper does not say): a random sign would start half the networks with a
+    # logit that falls with the norm, which Adam at lr 1e-4 takes many thousand steps to undo.
+    readout = layers.Dense(1, kernel_initializer="ones", name="readout")
+    return keras.Model(x, readout(s), name=f"quad_h{hidden}")
 
 
 def quadratic_alphas(model) -> np.ndarray:
@@ -308,16 +311,16 @@ def perfect_initialization(d: int, hidden: int, r_outer: float = R_OUTER,
 
 
 def trained(kind: str, d: int, steps: int, train_size: int = 0, seed: int = 0, width: int = 1000,
-            depth: int = 2):
+            depth: int = 2, learning_rate: float = 1e-4):
     """A cached sphere network: ``kind`` ``"relu"`` (``width``, ``depth``) or ``"quadratic"``
-    (``width`` hidden units), trained ``steps`` Adam steps online (``train_size=0``) or on a fixed
-    set. Returns ``(model, {})``."""
+    (``width`` hidden units), trained ``steps`` Adam steps (``learning_rate``) online
+    (``train_size=0``) or on a fixed set. Returns ``(model, {})``."""
     from . import cache
 
     if kind not in ("relu", "quadratic"):
         raise ValueError(f"kind must be 'relu' or 'quadratic', not {kind!r}")
     parts = {"experiment": "spheres", "kind": kind, "d": d, "steps": steps, "train_size": train_size,
-             "seed": seed, "width": width, "depth": depth,
+             "seed": seed, "width": width, "depth": depth, "learning_rate": learning_rate,
              "code": cache.code_fingerprint(relu_net, quadratic_net, train, labelled_sample, sample)}
 
     def fit():
@@ -325,7 +328,7 @@ def trained(kind: str, d: int, steps: int, train_size: int = 0, seed: int = 0, w
 
         keras.utils.set_random_seed(seed)
         model = relu_net(d, width, depth) if kind == "relu" else quadratic_net(d, width)
-        train(model, d, steps, train_size=train_size or None, seed=seed)
+        train(model, d, steps, learning_rate=learning_rate, train_size=train_size or None, seed=seed)
         return model, {}
 
     return cache.cached_model("spheres", parts, fit)
