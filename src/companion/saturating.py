@@ -76,8 +76,10 @@ def mnist_splits(dataset: data.Dataset, train_size: int):
 def train(dataset: data.Dataset, recipe: Recipe):
     """Train (or load from the cache) the network of ``recipe``: ``(model, history)``."""
     parts = {"experiment": "saturating", "data": dataset.sha256, **asdict(recipe),
-             "adversarial": ADVERSARIAL,
-             "code": cache.code_fingerprint(models, saturation, training.fit_adam, train)}
+             "adversarial": ADVERSARIAL, "kinds": models.SATURATION_KINDS[recipe.architecture],
+             "code": cache.code_fingerprint(models.mlp, models.cnn, models.build,
+                                            models.preactivation_names, models.preactivation_model,
+                                            saturation, training.fit_adam, train)}
 
     def fit():
         import keras
