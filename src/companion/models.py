@@ -98,3 +98,20 @@ def preactivation_model(model):
     import keras
 
     return keras.Model(model.input, [model.get_layer(n).output for n in preactivation_names(model)])
+
+
+# --- Schaeffer et al. (2020): the CIFAR-10 model of their supplement ---------------------------
+
+def cifar_cnn():
+    """conv 6 5x5 ReLU, max-pool 2, conv 16 5x5 ReLU, max-pool 2, dense 2000 ReLU, dense 1000
+    ReLU (the penultimate layer, named ``penultimate``), 10 logits. Inputs ``(n, 32, 32, 3)``
+    in [0, 1]."""
+    import keras
+    from keras import layers
+
+    x = keras.Input((32, 32, 3))
+    h = layers.MaxPooling2D(2)(layers.Conv2D(6, 5, activation="relu")(x))
+    h = layers.MaxPooling2D(2)(layers.Conv2D(16, 5, activation="relu")(h))
+    h = layers.Dense(2000, activation="relu")(layers.Flatten()(h))
+    h = layers.Dense(1000, activation="relu", name="penultimate")(h)
+    return keras.Model(x, layers.Dense(10, name="logits")(h), name="cifar_cnn")

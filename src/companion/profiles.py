@@ -85,6 +85,24 @@ SETTINGS["adversarial_spheres"] = {
 }
 
 
+SETTINGS["smooth_codes"] = {
+    "ci": dict(seed=0, epochs=1, train_size=2000, eval_size=400, hi=100, noise=(0.1, 0.5),
+               pca_dims=(1, 8, 32), penalty_grid=((0.0, 0.0), (0.1, 0.0), (0.0, 1.0)),
+               penalty_epochs=1, penalty_train_size=300, pgd_size=100, pgd_steps=5,
+               imagenet=("MobileNetV2",)),
+    "quick": dict(seed=0, epochs=8, train_size=50000, eval_size=3000, hi=316,
+                  noise=(0.05, 0.1, 0.2, 0.5), pca_dims=(1, 2, 4, 8, 16, 32),
+                  penalty_grid=((0.0, 0.0), (0.01, 0.0), (0.05, 0.0), (0.1, 0.0), (0.0, 1.0)),
+                  penalty_epochs=3, penalty_train_size=20000, pgd_size=500, pgd_steps=10,
+                  imagenet=("ResNet50", "VGG16", "MobileNetV2", "DenseNet121")),
+    "paper": dict(seed=0, epochs=30, train_size=50000, eval_size=3000, hi=316,
+                  noise=(0.05, 0.1, 0.2, 0.5), pca_dims=(1, 2, 4, 8, 16, 32),
+                  penalty_grid=tuple((c1, c2) for c1 in (0.0, 0.01, 0.05, 0.1) for c2 in (0.0, 0.5, 1.0, 3.0)),
+                  penalty_epochs=30, penalty_train_size=50000, pgd_size=3000, pgd_steps=20,
+                  imagenet=("ResNet50", "VGG16", "MobileNetV2", "DenseNet121")),
+}
+
+
 class Settings(Mapping):
     """Read-only settings with attribute access: ``s.seed`` or ``s["seed"]``."""
 

@@ -117,3 +117,84 @@ def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1
 def accuracy(model, x, y, batch_size: int = 1000) -> float:
     """Share of ``x`` whose top logit is the label ``y``."""
     return float(np.mean(np.argmax(predict_logits(model, x, batch_size), axis=1) == np.asarray(y)))
+
+
+JACOBIAN_NORMS = ("frobenius", "column_sums")
+
+
+def smoothness_penalties(model, probe, xb, jacobian: str, with_jacobian: bool = True):
+    """The two extra terms of Schaeffer et al.'s loss (1) on a batch ``xb``:
+
+    * ``||offdiag C||_F`` with ``C`` the covariance over the batch of the penultimate activations
+      (``probe(xb)`` returns them);
+    * the Frobenius norm of the Jacobian of the softmax outputs ``f(x)`` with respect to ``x``,
+      averaged over the batch: exactly (``"frobenius"``, 10 vector-Jacobian products) or of its
+      column sums (``"column_sums"``, the gradient of ``sum_i f_i``, which the paper used).
+      Since ``sum_i f_i = 1``, the column sums vanish identically: that variant penalizes nothing.
+    ``with_jacobian=False`` skips the Jacobian (its term is then 0). Returns
+    ``(covariance_term, jacobian_term, logits)``.
+    """
+    import tensorflow as tf
+
+    if jacobian not in JACOBIAN_NORMS:
+        raise ValueError(f"jacobian must be one of {JACOBIAN_NORMS}, not {jacobian!r}")
+    with tf.GradientTape(persistent=jacobian == "frobenius") as tape:
+        tape.watch(xb)
+        hidden, logits = probe(xb, training=True)
+        probs = tf.nn.softmax(logits)
+        summed = tf.reduce_sum(probs, axis=1)
+    if not with_jacobian:
+        jac_term = tf.constant(0.0)
+    elif jacobian == "frobenius":
+        jac = tape.batch_jacobian(probs, xb)  # (batch, 10, 32, 32, 3)
+        jac_term = tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(jac), axis=[1, 2, 3, 4]) + 1e-20))
+    else:
+        g = tape.gradient(summed, xb)
+        jac_term = tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(g), axis=[1, 2, 3]) + 1e-20))
+    centred = hidden - tf.reduce_mean(hidden, axis=0, keepdims=True)
+    cov = tf.matmul(centred, centred, transpose_a=True) / tf.cast(tf.shape(hidden)[0] - 1, tf.float32)
+    off = cov - tf.linalg.diag(tf.linalg.diag_part(cov))
+    return tf.sqrt(tf.reduce_sum(tf.square(off)) + 1e-20), jac_term, logits
+
+
+def fit_smooth(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1e-3,
+               c1: float = 0.0, c2: float = 0.0, jacobian: str = "frobenius", seed: int = 0) -> dict:
+    """Adam on ``CE + c1 ||offdiag C||_F + c2 ||J||_F`` (Schaeffer et al. eq. 1); the penalties
+    come from :func:`smoothness_penalties` and are only computed when their coefficient is
+    nonzero. ``x``: ``(n, 32, 32, 3)``, ``y``: ``(n,)``. Returns per-epoch means of ``loss``,
+    ``covariance``, ``jacobian`` and the running ``train_accuracy``."""
+    import keras
+    import tensorflow as tf
+
+    if c1 < 0 or c2 < 0:
+        raise ValueError(f"c1 and c2 must be >= 0, got {c1}, {c2}")
+    probe = keras.Model(model.input, [model.get_layer("penultimate").output, model.output])
+    optimizer = keras.optimizers.Adam(learning_rate)
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function(jit_compile=False)
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            if c1 or c2:
+                cov, jac, logits = smoothness_penalties(model, probe, xb, jacobian, with_jacobian=c2 > 0)
+            else:
+                logits = model(xb, training=True)
+                cov, jac = tf.constant(0.0), tf.constant(0.0)
+            loss = ce(yb, logits) + c1 * cov + c2 * jac
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), yb), tf.float32))
+        return loss, cov, jac, correct
+
+    rng = np.random.default_rng(seed)
+    history = {k: [] for k in ("loss", "covariance", "jacobian", "train_accuracy")}
+    for _ in range(epochs):
+        sums = np.zeros(4)
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            idx = order[start:start + batch_size]
+            out = step(tf.constant(x[idx]), tf.constant(y[idx], tf.int32))
+            sums += [float(out[0]) * len(idx), float(out[1]) * len(idx), float(out[2]) * len(idx), float(out[3])]
+        for key, total in zip(history, sums):
+            history[key].append(total / len(x))
+    return history

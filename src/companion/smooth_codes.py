@@ -1,0 +1,109 @@
+"""The experiments of Schaeffer, Casademunt & Mudur (2020) on CIFAR-10 (and ImageNet when
+pretrained weights can be had): penultimate-layer eigenspectra under dataset variants, and the
+regularized loss (1).
+
+Images are ``(n, 32, 32, 3)`` floats in [0, 1].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import attacks, cache, data, models, spectra, training
+
+
+def train_cifar(dataset: data.Dataset, epochs: int, train_size: int, c1: float = 0.0, c2: float = 0.0,
+                jacobian: str = "frobenius", seed: int = 0, batch_size: int = 128):
+    """The supplement's CIFAR-10 model trained with loss (1); cached. ``(model, history)``."""
+    parts = {"experiment": "smooth_codes", "data": dataset.sha256, "epochs": epochs,
+             "train_size": train_size, "c1": c1, "c2": c2, "jacobian": jacobian if c2 else None,
+             "seed": seed, "batch_size": batch_size,
+             "code": cache.code_fingerprint(models.cifar_cnn, training.fit_smooth,
+                                            training.smoothness_penalties, train_cifar)}
+
+    def fit():
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        model = models.cifar_cnn()
+        x = data.to_float(dataset.x_train[:train_size])
+        return model, training.fit_smooth(model, x, dataset.y_train[:train_size], epochs, batch_size,
+                                          c1=c1, c2=c2, jacobian=jacobian, seed=seed)
+
+    return cache.cached_model("smooth_codes", parts, fit)
+
+
+def penultimate(model, x, layer: str = "penultimate", batch_size: int = 500) -> np.ndarray:
+    """Activations of ``layer`` for inputs ``x``: ``(n, units)``."""
+    import keras
+
+    probe = keras.Model(model.input, model.get_layer(layer).output)
+    return np.concatenate([np.asarray(probe(x[i:i + batch_size], training=False)).reshape(
+        min(batch_size, len(x) - i), -1) for i in range(0, len(x), batch_size)])
+
+
+def spectrum(model, x, lo: int = 10, hi: int = 316) -> tuple[np.ndarray, float]:
+    """Eigenvalues of the penultimate covariance over ``x`` and their power-law exponent."""
+    lam = spectra.covariance_eigenvalues(penultimate(model, x))
+    return lam, spectra.powerlaw_exponent(np.maximum(lam, 1e-30), lo, hi)
+
+
+def with_noise(x, delta: float, rng) -> np.ndarray:
+    """``x`` plus i.i.d. Gaussian noise of standard deviation ``delta`` on every channel."""
+    return (x + delta * rng.standard_normal(x.shape)).astype(np.float32)
+
+
+class PCABasis:
+    """Principal components of a set of images (flattened), for projections and ZCA whitening."""
+
+    def __init__(self, x):
+        flat = np.asarray(x, np.float64).reshape(len(x), -1)
+        self.shape = x.shape[1:]
+        self.mean = flat.mean(axis=0)
+        cov = np.cov(flat - self.mean, rowvar=False)
+        values, vectors = np.linalg.eigh(cov)
+        order = np.argsort(values)[::-1]
+        self.values, self.vectors = values[order], vectors[:, order]
+
+    def project(self, x, k: int) -> np.ndarray:
+        """``x`` reduced to its first ``k`` principal components and mapped back to image space."""
+        flat = np.asarray(x, np.float64).reshape(len(x), -1) - self.mean
+        v = self.vectors[:, :k]
+        return ((flat @ v) @ v.T + self.mean).reshape((len(x),) + self.shape).astype(np.float32)
+
+    def zca(self, x, epsilon: float = 1e-2) -> np.ndarray:
+        """ZCA whitening ``V diag(1/sqrt(lambda + eps)) V^T (x - mean)``, rescaled to the
+        original pixel standard deviation and mean so the network sees inputs of a usual range."""
+        flat = np.asarray(x, np.float64).reshape(len(x), -1) - self.mean
+        white = flat @ self.vectors @ np.diag(1 / np.sqrt(self.values + epsilon)) @ self.vectors.T
+        white *= flat.std() / white.std()
+        return (white + self.mean).reshape((len(x),) + self.shape).astype(np.float32)
+
+
+def pgd_accuracy(model, x, y, eps: float, steps: int) -> float:
+    """Accuracy under L-inf PGD on the cross-entropy (step 2.5 eps / steps)."""
+    x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, 2.5 * eps / steps, batch_size=500)
+    return training.accuracy(model, x_adv, y)
+
+
+IMAGENET_ARCHITECTURES = ("ResNet50", "VGG16", "MobileNetV2", "DenseNet121")
+
+
+def imagenet_model(name: str, weights: str | None = "imagenet", input_shape=(224, 224, 3)):
+    """A ``keras.applications`` classifier and the name of its penultimate layer's output model.
+
+    Returns ``(feature_model, error)``: ``feature_model`` maps images to the globally pooled
+    penultimate features; ``error`` is a message (and the model ``None``) when the weights cannot
+    be had, e.g. offline.
+    """
+    import keras
+
+    import contextlib
+    import io
+
+    constructor = getattr(keras.applications, name)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras prints the download's address
+            base = constructor(weights=weights, include_top=False, pooling="avg", input_shape=input_shape)
+    except Exception as exc:  # offline: the weight download fails
+        return None, f"{name}: weights {weights!r} unavailable ({type(exc).__name__}; the download failed)"
+    return base, None
