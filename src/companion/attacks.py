@@ -251,6 +251,7 @@ def targeted_adam(model, x, target, steps: int, learning_rate: float = 0.01,
     Adam updates each coordinate on its own, so one batched run equals separate runs per image.
     ``x``: ``(n, ...)``, ``target``: ``(n,)``. Returns ``(x_adv, success, steps_taken)``.
     """
+    import keras
     import tensorflow as tf
 
     x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
@@ -258,7 +259,7 @@ def targeted_adam(model, x, target, steps: int, learning_rate: float = 0.01,
     if t.shape != (x0.shape[0],):
         raise ValueError(f"target must have shape ({x0.shape[0]},), got {t.shape}")
     xv = tf.Variable(x0)
-    opt = __import__("keras").optimizers.Adam(learning_rate)
+    opt = keras.optimizers.Adam(learning_rate)
     shape = [-1] + [1] * (len(x0.shape) - 1)
 
     @tf.function(jit_compile=False)
