@@ -127,26 +127,38 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+PAGE_COLUMNS = ("id", "verdict", "paper", "ours", "tolerance", "claim")
+
+
+def _chapter_order(slug: str) -> tuple:
+    from .profiles import SETTINGS
+
+    order = list(SETTINGS)
+    return (order.index(slug) if slug in order else len(order), slug)
+
+
 def gather(directory: str | os.PathLike) -> str:
-    """A Markdown page with every ``*.scorecard.json`` in ``directory``."""
-    cards = [json.loads(p.read_text()) for p in sorted(Path(directory).glob("*.scorecard.json"))]
+    """A Markdown page with every ``*.scorecard.json`` in ``directory``, chapters in book order:
+    a summary per chapter, then each chapter's rows (verdict beside the id, for narrow screens)."""
+    cards = [json.loads(p.read_text()) for p in Path(directory).glob("*.scorecard.json")]
+    cards.sort(key=lambda c: _chapter_order(c["chapter"]))
     lines = ["# Scorecard", "",
              "Every claim the book checks, gathered from the chapters as they were executed for "
              "this build. A verdict is *reproduced* when our value is within the stated tolerance "
              "of the paper's (or passes the stated test, for a qualitative claim), *not reproduced* "
              "otherwise, and *not run in this profile* when the profile the book was built with "
-             "does not test it.", ""]
+             "does not test it. Each chapter discusses its *not reproduced* rows.", ""]
     if not cards:
         lines.append("No chapter has been executed yet: run `make book`.")
-    total = {v: 0 for v in VERDICTS}
+    lines += ["| chapter | profile | " + " | ".join(VERDICTS) + " |", "|---|---|" + "---|" * len(VERDICTS)]
     for card in cards:
-        for r in card["rows"]:
-            total[r["verdict"]] += 1
-    lines += ["| verdict | claims |", "|---|---|"] + [f"| {v} | {n} |" for v, n in total.items()]
+        counts = [sum(r["verdict"] == v for r in card["rows"]) for v in VERDICTS]
+        lines.append(f"| {card['chapter']} | `{_md(card.get('run', card['profile']))}` | "
+                     + " | ".join(map(str, counts)) + " |")
     for card in cards:
-        lines += ["", f"## {card['chapter']} (profile `{card.get('run', card['profile'])}`)", "",
-                  "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-        lines += ["| " + " | ".join(_md(r[c]) for c in COLUMNS) + " |" for r in card["rows"]]
+        lines += ["", f"## {card['chapter']}", "",
+                  "| " + " | ".join(PAGE_COLUMNS) + " |", "|" + "---|" * len(PAGE_COLUMNS)]
+        lines += ["| " + " | ".join(_md(r[c]) for c in PAGE_COLUMNS) + " |" for r in card["rows"]]
     return "\n".join(lines) + "\n"
 
 
