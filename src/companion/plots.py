@@ -324,3 +324,90 @@ def kurtosis_ratio(gain: dict, learned: dict | None = None):
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+# --- adversarial spheres -----------------------------------------------------------------------
+
+def _circles(ax, radii_styles):
+    t = np.linspace(0, 2 * np.pi, 200)
+    for r, style in radii_styles:
+        ax.plot(r * np.cos(t), r * np.sin(t), style, lw=1)
+
+
+def sphere_slices(slices, extent: float, r_outer: float):
+    """Figure 1: ``slices`` is a list of ``(title, logits)`` on ``[-extent, extent]^2`` grids; the
+    region classified as the inner sphere is green, the data circles black, the max-margin
+    circle red."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(slices), figsize=(4.3 * len(slices), 4.3), squeeze=False)
+    for ax, (title, logits) in zip(axes[0], slices):
+        grid = np.linspace(-extent, extent, logits.shape[0])
+        ax.contourf(grid, grid, logits < 0, levels=[0.5, 1.5], colors=["#9be39b"])
+        _circles(ax, ((1.0, "k-"), (r_outer, "k-"), ((1 + r_outer) / 2, "r--")))
+        ax.set(title=title, aspect="equal")
+    fig.suptitle("green: classified as inner sphere; black: data; red dashed: max-margin boundary")
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_by_norm(norms, accuracy, boundary: float, d: int, logits_2d, extent: float, r_outer: float):
+    """Figure 2: accuracy on random points against their norm, and the 2-D model's regions."""
+    plt = _plt()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    ax1.plot(norms, 100 * np.asarray(accuracy), "o-")
+    ax1.axvline(boundary, color="r", ls="--")
+    ax1.set(xlabel="norm", ylabel="accuracy on random points (%)", title=f"d = {d}")
+    grid = np.linspace(-extent, extent, logits_2d.shape[0])
+    ax2.contourf(grid, grid, logits_2d < 0, levels=[0.5, 1.5], colors=["#9be39b"])
+    _circles(ax2, ((1.0, "k-"), (r_outer, "k-")))
+    ax2.set(aspect="equal", title="d = 2, trained on 100 points")
+    fig.tight_layout()
+    return fig
+
+
+# --- smooth codes ------------------------------------------------------------------------------
+
+def eigenspectra(spectra_by_label: dict, title: str):
+    """Log-log eigenspectra: ``{label: (eigenvalues, alpha)}``."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, (lam, alpha) in spectra_by_label.items():
+        ranks = np.arange(1, len(lam) + 1)
+        ax.loglog(ranks, np.maximum(lam, 1e-12), label=f"{label}, α = {alpha:.2f}", lw=0.9)
+    ax.set(xlabel="rank n", ylabel="eigenvalue", title=title)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def alpha_by_dimension(dims, alphas, bound, zca_alpha: float):
+    """Figure 4 (right): alpha against the input dimension, with Stringer's bound and ZCA."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.semilogx(dims, alphas, "o-", label="our model")
+    ax.semilogx(dims, bound, "k--", label="1 + 2/d")
+    ax.axhline(zca_alpha, color="C2", ls=":", label="ZCA-whitened")
+    ax.set(xlabel="input dimension d (principal components)", ylabel="α")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- stabilized gradients ----------------------------------------------------------------------
+
+def accuracy_by_budget(eps_grid, curves: dict, single_step: dict, architectures, modes):
+    """PGD accuracy against epsilon per network, with the single-step attacks at 0.25:
+    ``curves[(arch, mode)]`` lists accuracies; ``single_step[name][(arch, mode)]`` one value."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(architectures), figsize=(4.3 * len(architectures), 3.5),
+                             sharey=True, squeeze=False)
+    markers = dict(zip(single_step, "x^sv"))
+    for ax, arch in zip(axes[0], architectures):
+        for k, mode in enumerate(modes):
+            ax.plot(eps_grid, 100 * np.array(curves[arch, mode]), "o-", color=f"C{k}", label=f"{mode}: PGD")
+            for name, values in single_step.items():
+                ax.plot([0.25], [100 * values[arch, mode]], markers[name], color=f"C{k}", label=f"{mode}: {name}")
+        ax.set(title=arch, xlabel="ε (L∞)", ylabel="accuracy (%)")
+    axes[0, 0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
