@@ -1,14 +1,15 @@
 """Speed of the expensive steps, printed as figures (not a test). Run: make benchmark.
 
 Measures, on this machine: one LeNet training epoch over MNIST, one SVM sweep over lambda for a
-digit pair, and the targeted attack on ten images. Nothing is cached here.
+digit pair, the targeted attack on ten images, and training steps per second of the spheres
+networks at d = 500. Nothing is cached here.
 """
 import os
 import time
 
 import numpy as np
 
-from companion import attacks, data, linear_models, models, reproducibility, tilting, training
+from companion import attacks, data, linear_models, models, reproducibility, spheres, tilting, training
 
 
 def timed(f):
@@ -36,6 +37,10 @@ def main():
         lams = tilting.lambda_grid(1.0)
         _, t = timed(lambda: linear_models.svm_path(xs, ys, lams))
         print(f"SVM path {pair[0]} vs {pair[1]}, 6000 images, {len(lams)} values of lambda: {t:.1f} s")
+    for name, net in (("ReLU 2 x 1000 + batch norm", spheres.relu_net(500)), ("quadratic h 1000", spheres.quadratic_net(500))):
+        spheres.train(net, 500, 50)  # compile first
+        _, t = timed(lambda: spheres.train(net, 500, 1000))
+        print(f"spheres d = 500, {name}, batch 50: {1000 / t:.0f} steps/s")
     print(f"cores: {os.cpu_count()}")
 
 
