@@ -17,8 +17,8 @@ def gradient_shares(model, x, y) -> dict:
     normal float32 everywhere, for the cross-entropy and for the logit margin."""
     out = {}
     for loss in attacks.LOSSES:
-        g = np.concatenate([np.abs(attacks.input_gradient(model, x[i:i + 500], y[i:i + 500], loss).numpy())
-                            .reshape(min(500, len(x) - i), -1) for i in range(0, len(x), 500)])
+        g = np.abs(attacks.batched(attacks.input_gradient, model, x, y, loss=loss, batch_size=500))
+        g = g.reshape(len(x), -1)
         out[loss] = {"zero": float(np.mean(np.all(g == 0, axis=1))),
                      "subnormal": float(np.mean(np.all(g < SMALLEST_NORMAL_FLOAT32, axis=1)))}
     return out

@@ -105,8 +105,7 @@ def train(dataset: data.Dataset, recipe: Recipe):
 def evaluate(model, x, y, eps: float = FGSM_EPS) -> dict:
     """Clean and FGSM accuracy, and the share of inputs whose float32 input gradient of the
     cross-entropy is exactly zero."""
-    grads = np.concatenate([attacks.input_gradient(model, x[i:i + 1000], y[i:i + 1000]).numpy()
-                            for i in range(0, len(x), 1000)])
+    grads = attacks.batched(attacks.input_gradient, model, x, y)
     x_adv = np.clip(x + eps * np.sign(grads), 0.0, 1.0)
     return {"clean": training.accuracy(model, x, y), "fgsm": training.accuracy(model, x_adv, y),
             "zero_gradient": float(np.mean(np.all(grads.reshape(len(x), -1) == 0, axis=1)))}
