@@ -73,7 +73,7 @@ def targeted_gradient_ascent(model, x, target, temperature: float, step: float =
     return x_adv.numpy(), p.numpy(), steps.numpy()
 
 
-LOSSES = ("cross_entropy", "logit_margin")
+LOSSES = ("cross_entropy", "logit_margin", "target_log_probability")
 
 
 def attack_loss(logits, y, loss: str = "cross_entropy"):
@@ -81,6 +81,8 @@ def attack_loss(logits, y, loss: str = "cross_entropy"):
 
     ``"cross_entropy"``: the softmax cross-entropy. ``"logit_margin"``: ``max_{j != y} z_j - z_y``,
     whose gradient does not vanish when the softmax saturates (a stabilized gradient).
+    ``"target_log_probability"``: ``log softmax(z)_y`` with ``y`` the *target* class; ascending it
+    is a targeted attack.
     """
     import tensorflow as tf
 
@@ -90,6 +92,8 @@ def attack_loss(logits, y, loss: str = "cross_entropy"):
         true = tf.gather(logits, y, batch_dims=1)
         others = logits - 1e30 * tf.one_hot(y, tf.shape(logits)[1], dtype=logits.dtype)
         return tf.reduce_max(others, axis=1) - true
+    if loss == "target_log_probability":
+        return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
     raise ValueError(f"unknown attack loss {loss!r}; choose one of {list(LOSSES)}")
 
 
@@ -123,6 +127,43 @@ def fgsm(model, x, y, eps: float, bounds: tuple = (0.0, 1.0), loss: str = "cross
     return tf.clip_by_value(x + eps * tf.sign(input_gradient(model, x, y, loss)), *bounds).numpy()
 
 
+def _norm(v):
+    """Per-example L2 norm of ``v`` ``(n, ...)``, shaped ``(n, 1, ...)`` for broadcasting."""
+    import tensorflow as tf
+
+    return tf.sqrt(tf.reduce_sum(v * v, axis=list(range(1, len(v.shape))), keepdims=True))
+
+
+def project(xa, x0, eps: float, norm: str = "linf", bounds: tuple = (0.0, 1.0)):
+    """``xa`` moved into the ``norm`` ball of radius ``eps`` around ``x0`` and into ``bounds``."""
+    import tensorflow as tf
+
+    d = xa - x0
+    if norm == "linf":
+        d = tf.clip_by_value(d, -eps, eps)
+    else:
+        d = d * tf.minimum(1.0, eps / tf.maximum(_norm(d), 1e-12))
+    return tf.clip_by_value(x0 + d, *bounds)
+
+
+def pgd_ascent(model, x0, y, start, eps: float, steps: int, step_size: float,
+               loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0)):
+    """The PGD iterations as tensor code, usable inside a ``tf.function`` (e.g. a training step):
+    ``steps`` ascent steps on :func:`attack_loss` from ``start``, each projected by :func:`project`.
+    Tensors ``x0``, ``start``: ``(n, ...)``, ``y``: ``(n,)``; returns the final ``(n, ...)``."""
+    import tensorflow as tf
+
+    xa = project(start, x0, eps, norm, bounds)
+    for _ in tf.range(steps):
+        with tf.GradientTape() as tape:
+            tape.watch(xa)
+            value = attack_loss(model(xa, training=False), y, loss)
+        g = tape.gradient(value, xa)
+        direction = tf.sign(g) if norm == "linf" else g / tf.maximum(_norm(g), 1e-12)
+        xa = project(xa + step_size * direction, x0, eps, norm, bounds)
+    return xa
+
+
 def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1,
         loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0), seed: int = 0):
     """Projected gradient ascent on ``loss`` within the ``norm`` ball of radius ``eps``.
@@ -144,32 +185,11 @@ def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1
         raise ValueError(f"unknown attack loss {loss!r}; choose one of {list(LOSSES)}")
     x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
     y = tf.convert_to_tensor(np.asarray(y, np.int32))
-    axes = list(range(1, len(x0.shape)))
-    shape = [-1] + [1] * len(axes)
-
-    def norm_of(v):
-        return tf.sqrt(tf.reduce_sum(v * v, axis=axes, keepdims=True))
-
-    def project(xa):
-        d = xa - x0
-        if norm == "linf":
-            d = tf.clip_by_value(d, -eps, eps)
-        else:
-            d = d * tf.minimum(1.0, eps / tf.maximum(norm_of(d), 1e-12))
-        return tf.clip_by_value(x0 + d, *bounds)
+    shape = [-1] + [1] * (len(x0.shape) - 1)
 
     @tf.function(jit_compile=False)
     def run(start):
-        xa = project(start)
-        for _ in tf.range(steps):
-            with tf.GradientTape() as tape:
-                tape.watch(xa)
-                value = attack_loss(model(xa, training=False), y, loss)
-            g = tape.gradient(value, xa)
-            if norm == "linf":
-                xa = project(xa + step_size * tf.sign(g))
-            else:
-                xa = project(xa + step_size * g / tf.maximum(norm_of(g), 1e-12))
+        xa = pgd_ascent(model, x0, y, start, eps, steps, step_size, loss, norm, bounds)
         logits = model(xa, training=False)
         fooled = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), y)
         return xa, fooled, attack_loss(logits, y, loss)

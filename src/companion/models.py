@@ -115,3 +115,31 @@ def cifar_cnn():
     h = layers.Dense(2000, activation="relu")(layers.Flatten()(h))
     h = layers.Dense(1000, activation="relu", name="penultimate")(h)
     return keras.Model(x, layers.Dense(10, name="logits")(h), name="cifar_cnn")
+
+
+def small_resnet(widths: tuple = (16, 32, 64), features: int = 512):
+    """A small ResNet for CIFAR-10, our stand-in for the Robustness library's ResNet-50s.
+
+    Stem conv 3x3 ``widths[0]``; one basic block (two conv 3x3 with batch norm, identity or
+    1x1-projection shortcut) per width, stride 1 then 2; then, as ResNet-50's last bottleneck
+    does, a 1x1 conv expanding to ``features`` channels with batch norm and ReLU, global average
+    pooling (the penultimate layer, named ``penultimate``, ``(n, features)``) and 10 logits.
+    Inputs ``(n, 32, 32, 3)`` in [0, 1].
+    """
+    import keras
+    from keras import layers
+
+    def conv_bn(h, filters, size, stride=1):
+        h = layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False)(h)
+        return layers.BatchNormalization()(h)
+
+    x = keras.Input((32, 32, 3))
+    h = layers.ReLU()(conv_bn(x, widths[0], 3))
+    for i, width in enumerate(widths):
+        stride = 1 if i == 0 else 2
+        shortcut = h if stride == 1 and h.shape[-1] == width else conv_bn(h, width, 1, stride)
+        branch = conv_bn(layers.ReLU()(conv_bn(h, width, 3, stride)), width, 3)
+        h = layers.ReLU()(layers.Add()([shortcut, branch]))
+    h = layers.ReLU()(conv_bn(h, features, 1))
+    h = layers.GlobalAveragePooling2D(name="penultimate")(h)
+    return keras.Model(x, layers.Dense(10, name="logits")(h), name="small_resnet")

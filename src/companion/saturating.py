@@ -79,7 +79,7 @@ def train(dataset: data.Dataset, recipe: Recipe):
              "adversarial": ADVERSARIAL, "kinds": models.SATURATION_KINDS[recipe.architecture],
              "code": cache.code_fingerprint(models.mlp, models.cnn, models.build,
                                             models.preactivation_names, models.preactivation_model,
-                                            saturation, training.fit_adam, train)}
+                                            saturation, training.fit_adam, training.run_epochs, train)}
 
     def fit():
         import keras

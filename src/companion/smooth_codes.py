@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import attacks, cache, data, models, spectra, training
+from . import attacks, cache, data, feature_datasets, models, spectra, training
 
 
 def train_cifar(dataset: data.Dataset, epochs: int, train_size: int, c1: float = 0.0, c2: float = 0.0,
@@ -17,7 +17,7 @@ def train_cifar(dataset: data.Dataset, epochs: int, train_size: int, c1: float =
     parts = {"experiment": "smooth_codes", "data": dataset.sha256, "epochs": epochs,
              "train_size": train_size, "c1": c1, "c2": c2, "jacobian": jacobian if c2 else None,
              "seed": seed, "batch_size": batch_size,
-             "code": cache.code_fingerprint(models.cifar_cnn, training.fit_smooth,
+             "code": cache.code_fingerprint(models.cifar_cnn, training.fit_smooth, training.run_epochs,
                                             training.smoothness_penalties, train_cifar)}
 
     def fit():
@@ -30,6 +30,60 @@ def train_cifar(dataset: data.Dataset, epochs: int, train_size: int, c1: float =
                                           c1=c1, c2=c2, jacobian=jacobian, seed=seed)
 
     return cache.cached_model("smooth_codes", parts, fit)
+
+
+def _robust_parts(dataset: data.Dataset, eps: float, epochs: int, train_size: int, attack_steps: int,
+                  seed: int) -> dict:
+    return {"experiment": "smooth_codes_robust", "data": dataset.sha256, "eps": eps, "epochs": epochs,
+            "train_size": train_size, "attack_steps": attack_steps, "seed": seed,
+            "code": cache.code_fingerprint(models.small_resnet, training.fit_robust, training.run_epochs,
+                                           attacks.pgd_ascent, attacks.project, train_robust)}
+
+
+def train_robust(dataset: data.Dataset, eps: float, epochs: int, train_size: int, attack_steps: int,
+                 seed: int = 0, batch_size: int = 128):
+    """:func:`companion.models.small_resnet` adversarially trained against L2 PGD of radius
+    ``eps`` (0: standard training), our counterpart of the Robustness library's models; cached.
+    ``(model, history, parts)``: ``parts`` identifies the model in the keys of later results."""
+    parts = _robust_parts(dataset, eps, epochs, train_size, attack_steps, seed)
+
+    def fit():
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        model = models.small_resnet()
+        x = data.to_float(dataset.x_train[:train_size])
+        return model, training.fit_robust(model, x, dataset.y_train[:train_size], epochs, batch_size,
+                                          eps, attack_steps, seed=seed)
+
+    return (*cache.cached_model("smooth_codes_robust", parts, fit), parts)
+
+
+def ilyas_datasets(dataset: data.Dataset, robust: tuple, standard: tuple, size: int, steps: int,
+                   step_size: float, adversarial_eps: float, adversarial_steps: int, seed: int = 0) -> dict:
+    """The four datasets of :mod:`companion.feature_datasets` from the first ``size`` training
+    images: ``D_R`` from ``robust = (model, parts)``, the other three from ``standard``; cached.
+
+    Returns ``{name: images}`` for :data:`feature_datasets.DATASETS`, ``{name + "_labels": y}``,
+    and ``"original"`` (the source images) with ``"original_labels"``."""
+    parts = {"experiment": "smooth_codes_ilyas", "robust": robust[1], "standard": standard[1], "size": size,
+             "steps": steps, "step_size": step_size, "adversarial_eps": adversarial_eps,
+             "adversarial_steps": adversarial_steps, "seed": seed,
+             "code": cache.code_fingerprint(*(getattr(feature_datasets, f) for f in (
+                 "match_representation", "feature_dataset", "adversarial_dataset")), ilyas_datasets)}
+
+    def build():
+        rng = np.random.default_rng(seed)
+        x, y = data.to_float(dataset.x_train[:size]), dataset.y_train[:size]
+        out = {"original": x, "original_labels": y}
+        for name, model in (("robust", robust[0]), ("non_robust", standard[0])):
+            out[name], out[name + "_labels"] = feature_datasets.feature_dataset(model, x, y, steps, step_size, rng)
+        for name in ("deterministic", "random"):
+            out[name], out[name + "_labels"] = feature_datasets.adversarial_dataset(
+                standard[0], x, y, adversarial_eps, adversarial_steps, name, rng)
+        return out
+
+    return cache.cached_arrays("smooth_codes_ilyas", parts, build)
 
 
 def penultimate(model, x, layer: str = "penultimate", batch_size: int = 500) -> np.ndarray:
@@ -79,9 +133,9 @@ class PCABasis:
         return (white + self.mean).reshape((len(x),) + self.shape).astype(np.float32)
 
 
-def pgd_accuracy(model, x, y, eps: float, steps: int) -> float:
-    """Accuracy under L-inf PGD on the cross-entropy (step 2.5 eps / steps)."""
-    x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, 2.5 * eps / steps, batch_size=500)
+def pgd_accuracy(model, x, y, eps: float, steps: int, norm: str = "linf") -> float:
+    """Accuracy under PGD (``norm`` "linf" or "l2") on the cross-entropy, step 2.5 eps / steps."""
+    x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, 2.5 * eps / steps, batch_size=500, norm=norm)
     return training.accuracy(model, x_adv, y)
 
 

@@ -31,6 +31,46 @@ def predict_logits(model, x, batch_size: int = 1000) -> np.ndarray:
                            for i in range(0, len(x), batch_size)])
 
 
+def batch_accuracy(logits, y):
+    """Share of a batch whose top logit is the label (a float32 tensor), for training steps."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), y), tf.float32))
+
+
+def run_epochs(step, x, y, epochs: int, batch_size: int, seed: int, last: tuple = (),
+               evaluate=None) -> dict:
+    """The epoch loop the training functions share.
+
+    Each epoch visits ``x``, ``y`` in a fresh random order (``numpy`` generator seeded with
+    ``seed``) in minibatches; ``step(xb, yb, t)`` (``t`` = minibatch count from 1) returns a dict
+    of scalar batch means. History: per epoch, each value averaged over the epoch's examples,
+    except the keys in ``last`` (their value at the epoch's last minibatch), then the entries of
+    ``evaluate()`` if given.
+    """
+    import tensorflow as tf
+
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    rng = np.random.default_rng(seed)
+    history: dict = {}
+    t = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        sums: dict = {}
+        for start in range(0, len(x), batch_size):
+            idx = order[start:start + batch_size]
+            t += 1
+            out = step(tf.constant(x[idx]), tf.constant(y[idx], tf.int32), tf.constant(t, tf.int64))
+            for key, value in out.items():
+                sums[key] = float(value) if key in last else sums.get(key, 0.0) + float(value) * len(idx)
+        for key, total in sums.items():
+            history.setdefault(key, []).append(total if key in last else total / len(x))
+        for key, value in (evaluate() if evaluate else {}).items():
+            history.setdefault(key, []).append(value)
+    return history
+
+
 def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1e-3, *,
              saturation: dict | None = None, adversarial: dict | None = None, seed: int = 0,
              x_test=None, y_test=None) -> dict:
@@ -49,8 +89,6 @@ def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1
 
     from . import saturation as sat
 
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
     probe = None
     if saturation is not None:
         from .models import preactivation_model
@@ -87,31 +125,11 @@ def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1
             loss = loss + lam * pen
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), yb), tf.float32))
-        return loss, cross, pen, lam, correct
+        return {"loss": loss, "cross_entropy": cross, "penalty": pen, "lam": lam,
+                "train_accuracy": batch_accuracy(logits, yb)}
 
-    rng = np.random.default_rng(seed)
-    history = {k: [] for k in ("loss", "cross_entropy", "penalty", "lam", "train_accuracy", "test_accuracy")}
-    t = 0
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
-        sums = np.zeros(4)
-        for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
-            t += 1
-            loss, cross, pen, lam, correct = step(tf.constant(x[idx]), tf.constant(y[idx], tf.int32),
-                                                  tf.constant(t, tf.int64))
-            sums += [float(loss) * len(idx), float(cross) * len(idx), float(pen) * len(idx), float(correct)]
-        history["loss"].append(sums[0] / len(x))
-        history["cross_entropy"].append(sums[1] / len(x))
-        history["penalty"].append(sums[2] / len(x))
-        history["lam"].append(float(lam))
-        history["train_accuracy"].append(sums[3] / len(x))
-        if x_test is not None:
-            history["test_accuracy"].append(accuracy(model, x_test, y_test))
-    if x_test is None:
-        del history["test_accuracy"]
-    return history
+    evaluate = None if x_test is None else (lambda: {"test_accuracy": accuracy(model, x_test, y_test)})
+    return run_epochs(step, x, y, epochs, batch_size, seed, last=("lam",), evaluate=evaluate)
 
 
 def accuracy(model, x, y, batch_size: int = 1000) -> float:
@@ -173,7 +191,7 @@ def fit_smooth(model, x, y, epochs: int, batch_size: int, learning_rate: float =
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     @tf.function(jit_compile=False)
-    def step(xb, yb):
+    def step(xb, yb, t):
         with tf.GradientTape() as tape:
             if c1 or c2:
                 cov, jac, logits = smoothness_penalties(model, probe, xb, jacobian, with_jacobian=c2 > 0)
@@ -183,18 +201,39 @@ def fit_smooth(model, x, y, epochs: int, batch_size: int, learning_rate: float =
             loss = ce(yb, logits) + c1 * cov + c2 * jac
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), yb), tf.float32))
-        return loss, cov, jac, correct
+        return {"loss": loss, "covariance": cov, "jacobian": jac, "train_accuracy": batch_accuracy(logits, yb)}
 
-    rng = np.random.default_rng(seed)
-    history = {k: [] for k in ("loss", "covariance", "jacobian", "train_accuracy")}
-    for _ in range(epochs):
-        sums = np.zeros(4)
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
-            out = step(tf.constant(x[idx]), tf.constant(y[idx], tf.int32))
-            sums += [float(out[0]) * len(idx), float(out[1]) * len(idx), float(out[2]) * len(idx), float(out[3])]
-        for key, total in zip(history, sums):
-            history[key].append(total / len(x))
-    return history
+    return run_epochs(step, x, y, epochs, batch_size, seed)
+
+
+def fit_robust(model, x, y, epochs: int, batch_size: int, eps: float, attack_steps: int,
+               learning_rate: float = 1e-3, seed: int = 0) -> dict:
+    """Adversarial training (Madry et al.) against L2 PGD, as the Robustness library trains its
+    CIFAR-10 models: each minibatch is replaced by PGD examples of radius ``eps`` (``attack_steps``
+    steps of size ``2.5 eps / attack_steps`` on the cross-entropy, from the clean images, with the
+    model in inference mode), then Adam steps on their cross-entropy. ``eps = 0`` is standard
+    training. ``x``: ``(n, ...)`` in [0, 1], ``y``: ``(n,)``. Returns per-epoch ``loss`` (on the
+    adversarial batches) and the running ``train_accuracy`` on them."""
+    import keras
+    import tensorflow as tf
+
+    from .attacks import pgd_ascent
+
+    if eps < 0 or attack_steps < 0:
+        raise ValueError(f"eps and attack_steps must be >= 0, got {eps}, {attack_steps}")
+    optimizer = keras.optimizers.Adam(learning_rate)
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    step_size = 2.5 * eps / max(attack_steps, 1)
+
+    @tf.function(jit_compile=False)
+    def step(xb, yb, t):
+        if eps > 0 and attack_steps > 0:
+            xb = tf.stop_gradient(pgd_ascent(model, xb, yb, xb, eps, attack_steps, step_size, norm="l2"))
+        with tf.GradientTape() as tape:
+            logits = model(xb, training=True)
+            loss = ce(yb, logits)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return {"loss": loss, "train_accuracy": batch_accuracy(logits, yb)}
+
+    return run_epochs(step, x, y, epochs, batch_size, seed)
