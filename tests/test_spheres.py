@@ -100,3 +100,13 @@ def test_error_rates_bound():
     rates = spheres.error_rates(model, 10, 3000, np.random.default_rng(6))
     assert rates["inner"]["errors"] == rates["outer"]["errors"] == 0
     assert rates["inner"]["upper_95"] == pytest.approx(1e-3)
+
+
+def test_network_names_round_trip():
+    import pytest
+
+    for name in ("quad_h7", "relu_h8_d3"):
+        assert spheres.network(name, 5).name == name
+    assert len([l for l in spheres.network("relu_h8_d3", 5).layers if l.name.startswith("h")]) == 3
+    with pytest.raises(ValueError, match="relu_h"):
+        spheres.network("relu8", 5)

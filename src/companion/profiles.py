@@ -66,6 +66,7 @@ SETTINGS["adversarial_spheres"] = {
                eval_samples=20000, attack_points=20, attack_steps=100, attack_step_size=0.01,
                sweep_dims=(5, 20), sweep_steps=200, perfect_init_steps=200, tradeoff_sizes=(1000, 0),
                tradeoff_steps=300, tradeoff_every=100, tradeoff_eval=5000, tradeoff_points=10,
+               tradeoff_networks=("quad_h1000", "relu_h100_d2"),
                mc_samples=20000, fraction_dims=(100, 500)),
     "quick": dict(seed=0, d=500, relu_steps=10000, quad_steps=20000, quad_learning_rate=1e-3,
                   fixed_train_size=100000,
@@ -73,6 +74,7 @@ SETTINGS["adversarial_spheres"] = {
                   sweep_dims=(10, 30, 60, 100, 200), sweep_steps=3000, perfect_init_steps=2000,
                   tradeoff_sizes=(1000, 10000, 0), tradeoff_steps=4000, tradeoff_every=500,
                   tradeoff_eval=100000, tradeoff_points=50, mc_samples=1000000,
+                  tradeoff_networks=("quad_h1000", "relu_h1000_d2"),
                   fraction_dims=(100, 250, 500, 1000, 2000, 3000, 4000, 5000)),
     "paper": dict(seed=0, d=500, relu_steps=1000000, quad_steps=1000000, quad_learning_rate=1e-4,
                   fixed_train_size=1000000,
@@ -81,6 +83,7 @@ SETTINGS["adversarial_spheres"] = {
                   perfect_init_steps=5000, tradeoff_sizes=(1000, 5000, 10000, 100000, 0),
                   tradeoff_steps=100000, tradeoff_every=5000, tradeoff_eval=100000,
                   tradeoff_points=100, mc_samples=10000000,
+                  tradeoff_networks=("quad_h1000", "relu_h1000_d2", "relu_h2000_d8"),
                   fraction_dims=(100, 250, 500, 1000, 2000, 3000, 4000, 5000)),
 }
 

@@ -122,6 +122,18 @@ def relu_net(d: int, width: int = 1000, depth: int = 2):
     return keras.Model(x, layers.Dense(1, name="logit")(h), name=f"relu_h{width}_d{depth}")
 
 
+def network(name: str, d: int):
+    """A fresh network from its name, as the paper's Figure 5 labels them and as the models name
+    themselves: ``"quad_h<hidden>"`` or ``"relu_h<width>_d<depth>"``."""
+    import re
+
+    quad = re.fullmatch(r"quad_h(\d+)", name)
+    relu = re.fullmatch(r"relu_h(\d+)_d(\d+)", name)
+    if quad:
+        return quadratic_net(d, int(quad.group(1)))
+    if relu:
+        return relu_net(d, int(relu.group(1)), int(relu.group(2)))
+    raise ValueError(f"unknown network {name!r}: use 'quad_h<hidden>' or 'relu_h<width>_d<depth>'")
 
 
 def quadratic_net(d: int, hidden: int = 1000):
