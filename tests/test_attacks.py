@@ -137,3 +137,16 @@ def test_spsa_estimates_the_gradient_without_using_it():
     strong = attacks.spsa(model, x, y, eps=0.3, steps=50, samples=32, learning_rate=0.02)
     assert np.abs(strong - x).max() <= 0.3 + 1e-6
     assert np.mean(np.argmax(strong @ W, axis=1) != y) > 0.5  # it does find adversarial examples
+
+
+def test_vanishing_margin_lies_between_the_float32_underflow_limits():
+    m = attacks.vanishing_margin()
+    normal, subnormal = (-np.log(float(v)) for v in (np.finfo(np.float32).tiny, np.finfo(np.float32).smallest_subnormal))
+    assert normal - 0.05 <= m <= subnormal + 1.0
+    import tensorflow as tf
+
+    z = tf.constant([[m - 0.5] + [0.0] * 9])
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        loss = attacks.attack_loss(z, tf.constant([0]))
+    assert np.any(tape.gradient(loss, z).numpy())  # just below it the gradient lives

@@ -97,6 +97,29 @@ def attack_loss(logits, y, loss: str = "cross_entropy"):
     raise ValueError(f"unknown attack loss {loss!r}; choose one of {list(LOSSES)}")
 
 
+def vanishing_margin(classes: int = 10) -> float:
+    """The smallest logit margin ``m`` (true logit ``m``, the others 0) at which the float32
+    gradient of TensorFlow's softmax cross-entropy with respect to the logits is exactly zero,
+    found by bisection to 0.01: where every wrong-class probability ``e^-m / (1 + (k-1) e^-m)``
+    underflows; about 87.3 (``-ln`` of the smallest normal float32) on CPUs that flush subnormals
+    to zero, up to about 104 where they do not."""
+    import tensorflow as tf
+
+    def vanishes(m: float) -> bool:
+        z = tf.constant([[m] + [0.0] * (classes - 1)], tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            loss = attack_loss(z, tf.constant([0]))
+        return not np.any(tape.gradient(loss, z).numpy())
+
+    lo, hi = 0.0, 1000.0
+    if not vanishes(hi):
+        raise RuntimeError("the cross-entropy gradient does not vanish even at margin 1000")
+    while hi - lo > 0.01:
+        lo, hi = (lo, (lo + hi) / 2) if vanishes((lo + hi) / 2) else ((lo + hi) / 2, hi)
+    return hi
+
+
 def input_gradient(model, x, y, loss: str = "cross_entropy"):
     """Input gradient of an :func:`attack_loss` at ``x`` ``(n, ...)``; a tensor like ``x``.
 

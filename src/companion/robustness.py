@@ -24,14 +24,9 @@ def gradient_shares(model, x, y) -> dict:
     return out
 
 
-def accuracy_under(model, x_adv, y) -> float:
-    """Accuracy of ``model`` on adversarial inputs."""
-    return training.accuracy(model, x_adv, y)
-
-
 def fgsm_accuracy(model, x, y, eps: float, loss: str) -> float:
     """Accuracy under FGSM with the cross-entropy or the stabilized logit-margin gradient."""
-    return accuracy_under(model, attacks.batched(attacks.fgsm, model, x, y, eps, loss=loss, batch_size=500), y)
+    return training.accuracy(model, attacks.batched(attacks.fgsm, model, x, y, eps, loss=loss, batch_size=500), y)
 
 
 def pgd_accuracy(model, x, y, eps: float, steps: int, restarts: int, seed: int = 0) -> float:
@@ -39,14 +34,14 @@ def pgd_accuracy(model, x, y, eps: float, steps: int, restarts: int, seed: int =
     step = 2.5 * eps / max(steps, 1)
     x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, step, restarts, "logit_margin",
                             batch_size=500, seed=seed)
-    return accuracy_under(model, x_adv, y)
+    return training.accuracy(model, x_adv, y)
 
 
 def transfer_accuracy(source, target, x, y, eps: float, steps: int) -> float:
     """Accuracy of ``target`` on PGD examples crafted on ``source`` (a black-box attack)."""
     step = 2.5 * eps / max(steps, 1)
     x_adv = attacks.batched(attacks.pgd, source, x, y, eps, steps, step, 1, "logit_margin", batch_size=500)
-    return accuracy_under(target, x_adv, y)
+    return training.accuracy(target, x_adv, y)
 
 
 def masking_signs(fgsm: float, pgd: float, pgd_one_restart: float, transfer: float,
