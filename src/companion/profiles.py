@@ -27,7 +27,8 @@ SETTINGS = {
 # Saturated-network candidates per architecture: (reduction over units, lambda step per
 # minibatch, lambda max). The first is the paper's schedule read literally (sum, eq. 8).
 _SATURATION_SEARCH = {
-    "sigmoid_mlp": (("sum", 1e-3, 1.74), ("mean", 1e-3, 1.74), ("sum", 2e-4, 1.74)),
+    "sigmoid_mlp": (("sum", 1e-3, 1.74), ("mean", 1e-3, 1.74), ("sum", 2e-4, 1.74), ("sum", 2.5e-4, 0.1),
+                    ("mean", 0.05, 20.0)),
     "relu_mlp": (("sum", 1e-10, 3.99e-8), ("sum", 1e-7, 3.99e-5), ("mean", 1e-4, 3.99e-2)),
     "cnn": (("sum", 1e-5, 1e-5), ("sum", 1e-5, 1e-3)),
 }
