@@ -124,6 +124,9 @@ def small_resnet(widths: tuple = (16, 32, 64), features: int = 512):
     1x1-projection shortcut) per width, stride 1 then 2; then, as ResNet-50's last bottleneck
     does, a 1x1 conv expanding to ``features`` channels with batch norm and ReLU, global average
     pooling (the penultimate layer, named ``penultimate``, ``(n, features)``) and 10 logits.
+    Batch norm keeps PyTorch's running-average momentum (0.1 there, 0.9 in Keras terms): with
+    Keras' 0.99 the running statistics lagged so far behind Adam's weights after a few hundred
+    steps that inference-mode accuracy was 38% where batch statistics gave 60%.
     Inputs ``(n, 32, 32, 3)`` in [0, 1].
     """
     import keras
@@ -131,7 +134,7 @@ def small_resnet(widths: tuple = (16, 32, 64), features: int = 512):
 
     def conv_bn(h, filters, size, stride=1):
         h = layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False)(h)
-        return layers.BatchNormalization()(h)
+        return layers.BatchNormalization(momentum=0.9)(h)
 
     x = keras.Input((32, 32, 3))
     h = layers.ReLU()(conv_bn(x, widths[0], 3))
