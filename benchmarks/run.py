@@ -2,14 +2,16 @@
 
 Measures, on this machine: one LeNet training epoch over MNIST, one SVM sweep over lambda for a
 digit pair, the targeted attack on ten images, and training steps per second of the spheres
-networks at d = 500. Nothing is cached here.
+networks at d = 500, adversarial training of the small CIFAR-10 ResNet and the Ilyas et al.
+representation matching. Nothing is cached here.
 """
 import os
 import time
 
 import numpy as np
 
-from companion import attacks, data, linear_models, models, reproducibility, spheres, tilting, training
+from companion import (attacks, data, feature_datasets, linear_models, models, reproducibility, spheres,
+                       tilting, training)
 
 
 def timed(f):
@@ -41,6 +43,16 @@ def main():
         spheres.train(net, 500, 50)  # compile first
         _, t = timed(lambda: spheres.train(net, 500, 1000))
         print(f"spheres d = 500, {name}, batch 50: {1000 / t:.0f} steps/s")
+    cifar = data.load_cifar10()
+    xc, yc = data.to_float(cifar.x_train[:2048]), cifar.y_train[:2048]
+    for steps in (0, 2):
+        net = models.small_resnet()
+        training.fit_robust(net, xc[:256], yc[:256], 1, 128, 0.5, steps)  # compile first
+        _, t = timed(lambda: training.fit_robust(net, xc, yc, 1, 128, 0.5, steps))
+        print(f"small ResNet, batch 128, L2 PGD with {steps} steps: {len(xc) / t:.0f} training images/s")
+    feature_datasets.match_representation(net, xc[:250], xc[250:500], 2, 0.1)  # compile first
+    _, t = timed(lambda: feature_datasets.match_representation(net, xc[:500], xc[500:1000], 20, 0.1))
+    print(f"representation matching on the small ResNet: {500 * 20 / t:.0f} image-steps/s")
     print(f"cores: {os.cpu_count()}")
 
 
