@@ -33,3 +33,20 @@ def test_sensitive_directions_counts_at_the_peak():
     dl = np.array([0.1, 2.0])
     assert saturating.sensitive_directions(sv, dl) == 1
     assert saturating.sensitive_directions(sv, np.array([2.0, 0.1])) == 3
+
+
+def test_search_entries_and_an_unpenalized_readout():
+    import tensorflow as tf
+
+    from companion import saturation
+
+    full = saturating.Recipe("sigmoid_mlp", "saturated", **saturating.candidate(("mean", 0.05, 20.0)))
+    assert full.width == 1000 and full.kinds == ("sigmoid", "sigmoid", "sigmoid")
+    off = saturating.Recipe("sigmoid_mlp", "saturated", **saturating.candidate(("mean", 0.05, 20.0, 2000, False)))
+    assert off.width == 2000 and off.kinds == ("sigmoid", "sigmoid", "none") and "readout unpenalized" in off.label
+    with pytest.raises(ValueError, match="search entry"):
+        saturating.candidate(("mean", 0.05))
+    z = [tf.constant([[0.0, 3.0]]), tf.constant([[5.0, -5.0]])]
+    # with the readout unpenalized only the hidden layer counts: sigma'(0) + sigma'(3)
+    expected = 0.25 + 1 / (1 + np.exp(-3)) * (1 - 1 / (1 + np.exp(-3)))
+    assert float(saturation.penalty(z, ("sigmoid", "none"))) == pytest.approx(expected, rel=1e-6)

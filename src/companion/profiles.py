@@ -26,12 +26,17 @@ SETTINGS = {
 
 # Saturated-network candidates per architecture: (reduction over units, lambda step per
 # minibatch, lambda max). The first is the paper's schedule read literally (sum, eq. 8).
-_SATURATION_SEARCH = {
+_SATURATION_SEARCH = {  # (reduction, lam_step, lam_max[, width[, readout penalized]])
     "sigmoid_mlp": (("sum", 1e-3, 1.74), ("mean", 1e-3, 1.74), ("sum", 2e-4, 1.74), ("sum", 2.5e-4, 0.1),
-                    ("mean", 0.05, 20.0)),
+                    ("mean", 0.05, 20.0), ("mean", 0.05, 20.0, 2000), ("mean", 0.05, 20.0, 1000, False)),
     "relu_mlp": (("sum", 1e-10, 3.99e-8), ("sum", 1e-7, 3.99e-5), ("mean", 1e-4, 3.99e-2)),
     "cnn": (("sum", 1e-5, 1e-5), ("sum", 1e-5, 1e-3)),
 }
+# the paper profile also tries the ends of the paper's width range, 200 and 2000
+_PAPER_SEARCH = {**_SATURATION_SEARCH,
+                 **{arch: _SATURATION_SEARCH[arch] + tuple(entry[:3] + (w,) for entry in _SATURATION_SEARCH[arch][:3]
+                                                           for w in (200, 2000))
+                    for arch in ("sigmoid_mlp", "relu_mlp")}}
 
 SETTINGS["saturating_networks"] = {
     "ci": dict(seed=0, width=64, epochs=1, train_size=2000, cnn_epochs=1, cnn_train_size=1000,
@@ -45,7 +50,7 @@ SETTINGS["saturating_networks"] = {
                   attack_classes=10, adam_steps=300, lbfgs_iterations=100, path_steps=100,
                   rdm_per_class=100, kurtosis_dim=20000, kurtosis_vectors=50),
     "paper": dict(seed=0, width=1000, epochs=20, train_size=55000, cnn_epochs=10,
-                  cnn_train_size=55000, test_size=10000, search=_SATURATION_SEARCH,
+                  cnn_train_size=55000, test_size=10000, search=_PAPER_SEARCH,
                   attack_classes=10, adam_steps=1000, lbfgs_iterations=1000, path_steps=200,
                   rdm_per_class=100, kurtosis_dim=20000, kurtosis_vectors=200),
 }

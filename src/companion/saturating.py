@@ -35,6 +35,7 @@ class Recipe:
     lam_max: float = 0.0
     lam_step: float = 0.0
     reduction: str = "sum"
+    readout_penalty: bool = True
     seed: int = 0
 
     def __post_init__(self):
@@ -51,7 +52,14 @@ class Recipe:
     def label(self) -> str:
         if self.mode != "saturated":
             return self.mode
-        return f"saturated ({self.reduction}, step {self.lam_step:g} to {self.lam_max:g})"
+        extras = "" if self.readout_penalty else ", readout unpenalized"
+        return f"saturated ({self.reduction}, step {self.lam_step:g} to {self.lam_max:g}, width {self.width}{extras})"
+
+    @property
+    def kinds(self) -> tuple:
+        """The complementary function of each layer's penalty, readout last."""
+        kinds = models.SATURATION_KINDS[self.architecture]
+        return kinds if self.readout_penalty else kinds[:-1] + ("none",)
 
 
 def paper_recipe(architecture: str, mode: str, **kwargs) -> Recipe:
@@ -76,7 +84,7 @@ def mnist_splits(dataset: data.Dataset, train_size: int):
 def train(dataset: data.Dataset, recipe: Recipe):
     """Train (or load from the cache) the network of ``recipe``: ``(model, history)``."""
     parts = {"experiment": "saturating", "data": dataset.sha256, **asdict(recipe),
-             "adversarial": ADVERSARIAL, "kinds": models.SATURATION_KINDS[recipe.architecture],
+             "adversarial": ADVERSARIAL, "kinds": recipe.kinds,
              "code": cache.code_fingerprint(models.mlp, models.cnn, models.build,
                                             models.preactivation_names, models.preactivation_model,
                                             saturation, training.fit_adam, training.run_epochs, train)}
@@ -91,7 +99,7 @@ def train(dataset: data.Dataset, recipe: Recipe):
         if recipe.mode == "adversarial":
             extra["adversarial"] = ADVERSARIAL
         if recipe.mode == "saturated":
-            extra["saturation"] = dict(kinds=models.SATURATION_KINDS[recipe.architecture],
+            extra["saturation"] = dict(kinds=recipe.kinds,
                                        lam_max=recipe.lam_max, lam_step=recipe.lam_step,
                                        reduction=recipe.reduction)
         history = training.fit_adam(model, x, y, recipe.epochs, recipe.batch_size,
@@ -216,6 +224,17 @@ PAPER_TABLE1 = {
 }
 
 
+SEARCH_FIELDS = ("reduction", "lam_step", "lam_max", "width", "readout_penalty")
+
+
+def candidate(entry: tuple) -> dict:
+    """A search entry ``(reduction, lam_step, lam_max[, width[, readout_penalty]])`` as Recipe
+    fields; the width defaults to the profile's."""
+    if not 3 <= len(entry) <= len(SEARCH_FIELDS):
+        raise ValueError(f"a search entry is (reduction, lam_step, lam_max[, width[, readout_penalty]]), got {entry!r}")
+    return dict(zip(SEARCH_FIELDS, entry))
+
+
 def recipes(settings) -> dict:
     """Per architecture: the vanilla and adversarial recipes and the saturated candidates."""
     out = {}
@@ -226,9 +245,8 @@ def recipes(settings) -> dict:
                       train_size=settings.cnn_train_size if cnn else settings.train_size)
         out[arch] = {"vanilla": Recipe(arch, "vanilla", **common),
                      "adversarial": Recipe(arch, "adversarial", **common),
-                     "candidates": [Recipe(arch, "saturated", reduction=r, lam_step=step,
-                                           lam_max=top, **common)
-                                    for r, step, top in settings.search[arch]]}
+                     "candidates": [Recipe(arch, "saturated", **{**common, **candidate(entry)})
+                                    for entry in settings.search[arch]]}
     return out
 
 

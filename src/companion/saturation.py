@@ -6,11 +6,12 @@ nonlinearity, the distance of ``z`` to the nearest region where ``phi'(z) = 0``:
 
 * ReLU: ``max(0, z)`` (the ReLU itself);
 * sigmoid: ``sigma(z) (1 - sigma(z))`` (the paper's choice, ``|sigma'(z)|``);
-* linear: ``z`` (the paper's "stronger penalty f(z) = z" on the CNN's last layer).
+* linear: ``z`` (the paper's "stronger penalty f(z) = z" on the CNN's last layer);
+* none: 0 (a layer left unpenalized, e.g. to test whether the readout penalty matters).
 """
 from __future__ import annotations
 
-COMPLEMENTARY = ("relu", "sigmoid", "linear")
+COMPLEMENTARY = ("relu", "sigmoid", "linear", "none")
 REDUCTIONS = ("sum", "mean")
 
 
@@ -26,6 +27,8 @@ def complementary(kind: str, z):
         return s * (1.0 - s)
     if kind == "linear":
         return z
+    if kind == "none":
+        return tf.zeros_like(z)
     raise ValueError(f"unknown nonlinearity {kind!r}; choose one of {list(COMPLEMENTARY)}")
 
 
