@@ -19,7 +19,9 @@ def test_numeric_verdicts_follow_the_tolerance():
     assert card.rows[-1].verdict == sc.NOT_REPRODUCED
     card.not_run("f", "x", "1.2", "needs a GPU")
     assert card.rows[-1].verdict == sc.NOT_RUN
-    assert card.counts() == {sc.REPRODUCED: 2, sc.NOT_REPRODUCED: 3, sc.NOT_RUN: 1}
+    card.check("g", "premise", "collapses", "2%", True, "< 50%", premise=False)
+    assert card.rows[-1].verdict == sc.PREMISE_ABSENT
+    assert card.counts() == {sc.REPRODUCED: 2, sc.NOT_REPRODUCED: 3, sc.NOT_RUN: 1, sc.PREMISE_ABSENT: 1}
 
 
 def test_unjudged_claims_keep_our_value():

@@ -18,7 +18,8 @@ from pathlib import Path
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 NOT_RUN = "not run in this profile"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_RUN)
+PREMISE_ABSENT = "premise absent"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_RUN, PREMISE_ABSENT)
 COLUMNS = ("id", "claim", "paper", "ours", "tolerance", "verdict")
 ENV_VAR = "COMPANION_RESULTS_DIR"
 
@@ -33,9 +34,11 @@ class Row:
     verdict: str
 
 
-def _verdict(passed, judge: bool) -> str:
+def _verdict(passed, judge: bool, premise: bool = True) -> str:
     if not judge:
         return NOT_RUN
+    if not premise:
+        return PREMISE_ABSENT
     return REPRODUCED if bool(passed) else NOT_REPRODUCED
 
 
@@ -76,10 +79,12 @@ class Scorecard:
                       _verdict(ok, judge)))
 
     def check(self, id: str, claim: str, paper: str, ours: str, passed: bool,
-              tolerance: str, judge: bool = True) -> None:
+              tolerance: str, judge: bool = True, premise: bool = True) -> None:
         """A qualitative claim: ``passed`` is the outcome of the test stated in ``tolerance``;
-        ``judge=False`` as in :meth:`compare`."""
-        self._add(Row(id, claim, str(paper), str(ours), tolerance, _verdict(passed, judge)))
+        ``judge=False`` as in :meth:`compare`. ``premise=False`` gives the verdict "premise
+        absent": the claim is about something this build did not produce (e.g. a robustness to
+        unmask that never appeared), so passing its test would say nothing."""
+        self._add(Row(id, claim, str(paper), str(ours), tolerance, _verdict(passed, judge, premise)))
 
     def not_run(self, id: str, claim: str, paper: str, why: str) -> None:
         """A claim this profile does not test; ``why`` says what would."""
@@ -146,8 +151,9 @@ def gather(directory: str | os.PathLike) -> str:
              "Every claim the book checks, gathered from the chapters as they were executed for "
              "this build. A verdict is *reproduced* when our value is within the stated tolerance "
              "of the paper's (or passes the stated test, for a qualitative claim), *not reproduced* "
-             "otherwise, and *not run in this profile* when the profile the book was built with "
-             "does not test it. Each chapter discusses its *not reproduced* rows.", ""]
+             "otherwise, *not run in this profile* when the profile the book was built with "
+             "does not test it, and *premise absent* when the claim is about something this build "
+             "did not produce. Each chapter discusses its *not reproduced* rows.", ""]
     if not cards:
         lines.append("No chapter has been executed yet: run `make book`.")
     lines += ["| chapter | profile | " + " | ".join(VERDICTS) + " |", "|---|---|" + "---|" * len(VERDICTS)]
