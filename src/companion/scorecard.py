@@ -118,7 +118,7 @@ class Scorecard:
         widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
         lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        counts = ", ".join(f"{n} {v}" for v, n in self.counts().items())
+        counts = ", ".join(f"{n} {v}" for v, n in self.counts().items() if n or v != PREMISE_ABSENT)
         return f"Scorecard {self.chapter} (profile {self.run}): {counts}\n" + "\n".join(lines)
 
     def _repr_html_(self) -> str:
