@@ -19,9 +19,11 @@ def test_numeric_verdicts_follow_the_tolerance():
     assert card.rows[-1].verdict == sc.NOT_REPRODUCED
     card.not_run("f", "x", "1.2", "needs a GPU")
     assert card.rows[-1].verdict == sc.NOT_RUN
+    assert "premise absent" not in repr(card).splitlines()[0]  # named only where a row has it
     card.check("g", "premise", "collapses", "2%", True, "< 50%", premise=False)
     assert card.rows[-1].verdict == sc.PREMISE_ABSENT
     assert card.counts() == {sc.REPRODUCED: 2, sc.NOT_REPRODUCED: 3, sc.NOT_RUN: 1, sc.PREMISE_ABSENT: 1}
+    assert repr(card).splitlines()[0].endswith("1 not run in this profile, 1 premise absent")
 
 
 def test_unjudged_claims_keep_our_value():
