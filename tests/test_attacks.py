@@ -95,12 +95,17 @@ def test_pgd_and_fgsm_agree_with_a_numpy_implementation():
     np.testing.assert_allclose(attacks.fgsm(model, x, y, 0.1), _numpy_linf_pgd(W, c, x, y, 0.1, 1, 0.1), atol=1e-5)
 
 
+def _correctly_classified(seed: int, n: int, low: float, high: float):
+    """A linear softmax model on 8 inputs and 4 classes, and ``n`` inputs uniform in
+    [low, high] labelled with its own predictions: ``(W, x, y, model)``."""
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(8, 4))
+    x = rng.uniform(low, high, size=(n, 8))
+    return W, x, np.argmax(x @ W, axis=1), linear_model(W, np.zeros(4))
+
+
 def test_pgd_stays_in_its_ball_and_restarts_never_hurt():
-    rng = np.random.default_rng(5)
-    W, c = rng.normal(size=(8, 4)), np.zeros(4)
-    x = rng.uniform(0.2, 0.8, size=(20, 8))
-    y = np.argmax(x @ W, axis=1)
-    model = linear_model(W, c)
+    W, x, y, model = _correctly_classified(5, 20, 0.2, 0.8)
     for norm, measure in (("linf", lambda d: np.abs(d).max(axis=1)), ("l2", lambda d: np.linalg.norm(d, axis=1))):
         one = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, loss="logit_margin")
         many = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, restarts=4,
@@ -124,11 +129,7 @@ def test_logit_margin_gradient_survives_softmax_saturation():
 
 def test_spsa_estimates_the_gradient_without_using_it():
     """On a linear model SPSA's ascent direction agrees in sign with the analytic margin gradient."""
-    rng = np.random.default_rng(6)
-    W, c = rng.normal(size=(8, 4)), np.zeros(4)
-    x = rng.uniform(0.3, 0.7, size=(10, 8))
-    y = np.argmax(x @ W, axis=1)
-    model = linear_model(W, c)
+    W, x, y, model = _correctly_classified(6, 10, 0.3, 0.7)
     adv = attacks.spsa(model, x, y, eps=0.02, steps=1, samples=256, delta=0.01, learning_rate=0.01)
     step = adv - x
     analytic = attacks.input_gradient(model, x, y, loss="logit_margin").numpy()

@@ -150,7 +150,7 @@ def fgsm(model, x, y, eps: float, bounds: tuple = (0.0, 1.0), loss: str = "cross
     return tf.clip_by_value(x + eps * tf.sign(input_gradient(model, x, y, loss)), *bounds).numpy()
 
 
-def _norm(v):
+def l2_norm(v):
     """Per-example L2 norm of ``v`` ``(n, ...)``, shaped ``(n, 1, ...)`` for broadcasting."""
     import tensorflow as tf
 
@@ -165,7 +165,7 @@ def project(xa, x0, eps: float, norm: str = "linf", bounds: tuple = (0.0, 1.0)):
     if norm == "linf":
         d = tf.clip_by_value(d, -eps, eps)
     else:
-        d = d * tf.minimum(1.0, eps / tf.maximum(_norm(d), 1e-12))
+        d = d * tf.minimum(1.0, eps / tf.maximum(l2_norm(d), 1e-12))
     return tf.clip_by_value(x0 + d, *bounds)
 
 
@@ -182,7 +182,7 @@ def pgd_ascent(model, x0, y, start, eps: float, steps: int, step_size: float,
             tape.watch(xa)
             value = attack_loss(model(xa, training=False), y, loss)
         g = tape.gradient(value, xa)
-        direction = tf.sign(g) if norm == "linf" else g / tf.maximum(_norm(g), 1e-12)
+        direction = tf.sign(g) if norm == "linf" else g / tf.maximum(l2_norm(g), 1e-12)
         xa = project(xa + step_size * direction, x0, eps, norm, bounds)
     return xa
 

@@ -38,7 +38,7 @@ def match_representation(model, x_start, x_target, steps: int, step_size: float,
                 tape.watch(xs)
                 distance = tf.norm(tf.reshape(features(xs, training=False) - goal, [tf.shape(xs)[0], -1]), axis=1)
             g = tape.gradient(distance, xs)
-            xs = tf.clip_by_value(xs - step_size * g / tf.maximum(attacks._norm(g), 1e-12), 0.0, 1.0)
+            xs = tf.clip_by_value(xs - step_size * g / tf.maximum(attacks.l2_norm(g), 1e-12), 0.0, 1.0)
         return xs
 
     out = []

@@ -229,22 +229,26 @@ def adversarial_grid(originals, results: dict):
 
 # --- Nayebi & Ganguli (2017) -------------------------------------------------------------------
 
+def _layer_grid(values: dict, panel: tuple):
+    """A figure with one row per network and one panel per layer of ``values[name]``; yields
+    ``(fig, ax, row, name, layer_index, array)`` for every panel."""
+    plt = _plt()
+    cols = max(len(v) for v in values.values())
+    fig, axes = plt.subplots(len(values), cols, figsize=(panel[0] * cols, panel[1] * len(values)), squeeze=False)
+    for r, name in enumerate(values):
+        for c, arr in enumerate(values[name]):
+            yield fig, axes[r, c], r, name, c, arr
+
+
 def layer_histograms(values: dict, title: str, log: bool = True, annotate=None):
     """One row per network, one panel per layer: histograms of ``values[name][layer]``.
 
     ``annotate(name, layer_index, array) -> str`` adds a label to each panel (e.g. the kurtosis).
     """
-    plt = _plt()
-    names = list(values)
-    cols = max(len(v) for v in values.values())
-    fig, axes = plt.subplots(len(names), cols, figsize=(3.1 * cols, 2.2 * len(names)), squeeze=False)
-    for r, name in enumerate(names):
-        for c, arr in enumerate(values[name]):
-            ax = axes[r, c]
-            ax.hist(np.ravel(arr), bins=80, color=f"C{r}", log=log)
-            ax.set_title(f"{name}, layer {c + 1}" + (f"\n{annotate(name, c, arr)}" if annotate else ""),
-                         fontsize=8)
-            ax.tick_params(labelsize=7)
+    for fig, ax, r, name, c, arr in _layer_grid(values, (3.1, 2.2)):
+        ax.hist(np.ravel(arr), bins=80, color=f"C{r}", log=log)
+        ax.set_title(f"{name}, layer {c + 1}" + (f"\n{annotate(name, c, arr)}" if annotate else ""), fontsize=8)
+        ax.tick_params(labelsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -252,16 +256,11 @@ def layer_histograms(values: dict, title: str, log: bool = True, annotate=None):
 
 def rdm_grid(rdms: dict):
     """One row per network, one panel per layer: representational dissimilarity matrices."""
-    plt = _plt()
-    names = list(rdms)
-    cols = max(len(v) for v in rdms.values())
-    fig, axes = plt.subplots(len(names), cols, figsize=(2.6 * cols, 2.6 * len(names)), squeeze=False)
-    for r, name in enumerate(names):
-        for c, d in enumerate(rdms[name]):
-            im = axes[r, c].imshow(d, cmap="viridis")
-            axes[r, c].set_title(f"{name}, layer {c + 1}", fontsize=8)
-            axes[r, c].set_xticks([]), axes[r, c].set_yticks([])
-            fig.colorbar(im, ax=axes[r, c], fraction=0.046)
+    for fig, ax, _, name, c, d in _layer_grid(rdms, (2.6, 2.6)):
+        im = ax.imshow(d, cmap="viridis")
+        ax.set_title(f"{name}, layer {c + 1}", fontsize=8)
+        ax.set_xticks([]), ax.set_yticks([])
+        fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
 

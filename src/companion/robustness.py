@@ -1,7 +1,7 @@
 """Accuracy under attack, and the usual signs of gradient masking (Athalye et al. 2018;
 Carlini et al. 2019), for the stabilized-gradients chapter.
 
-All accuracies are fractions of the evaluated images; inputs are ``(n, 28, 28, 1)`` in [0, 1].
+All accuracies are fractions of the evaluated images; inputs are ``(n, ...)`` in [0, 1].
 """
 from __future__ import annotations
 
@@ -29,11 +29,13 @@ def fgsm_accuracy(model, x, y, eps: float, loss: str) -> float:
     return training.accuracy(model, attacks.batched(attacks.fgsm, model, x, y, eps, loss=loss, batch_size=500), y)
 
 
-def pgd_accuracy(model, x, y, eps: float, steps: int, restarts: int, seed: int = 0) -> float:
-    """Accuracy under L-inf PGD on the logit margin, step size 2.5 eps / steps."""
+def pgd_accuracy(model, x, y, eps: float, steps: int, restarts: int = 1, seed: int = 0,
+                 loss: str = "logit_margin", norm: str = "linf") -> float:
+    """Accuracy under PGD (:func:`companion.attacks.pgd`: ``loss``, ``norm``), step size
+    2.5 eps / steps."""
     step = 2.5 * eps / max(steps, 1)
-    x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, step, restarts, "logit_margin",
-                            batch_size=500, seed=seed)
+    x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, step, restarts, loss,
+                            batch_size=500, seed=seed, norm=norm)
     return training.accuracy(model, x_adv, y)
 
 

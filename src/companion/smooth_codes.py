@@ -32,20 +32,15 @@ def train_cifar(dataset: data.Dataset, epochs: int, train_size: int, c1: float =
     return cache.cached_model("smooth_codes", parts, fit)
 
 
-def _robust_parts(dataset: data.Dataset, eps: float, epochs: int, train_size: int, attack_steps: int,
-                  seed: int) -> dict:
-    return {"experiment": "smooth_codes_robust", "data": dataset.sha256, "eps": eps, "epochs": epochs,
-            "train_size": train_size, "attack_steps": attack_steps, "seed": seed,
-            "code": cache.code_fingerprint(models.small_resnet, training.fit_robust, training.run_epochs,
-                                           attacks.pgd_ascent, attacks.project, train_robust)}
-
-
 def train_robust(dataset: data.Dataset, eps: float, epochs: int, train_size: int, attack_steps: int,
                  seed: int = 0, batch_size: int = 128):
     """:func:`companion.models.small_resnet` adversarially trained against L2 PGD of radius
     ``eps`` (0: standard training), our counterpart of the Robustness library's models; cached.
     ``(model, history, parts)``: ``parts`` identifies the model in the keys of later results."""
-    parts = _robust_parts(dataset, eps, epochs, train_size, attack_steps, seed)
+    parts = {"experiment": "smooth_codes_robust", "data": dataset.sha256, "eps": eps, "epochs": epochs,
+             "train_size": train_size, "attack_steps": attack_steps, "seed": seed,
+             "code": cache.code_fingerprint(models.small_resnet, training.fit_robust, training.run_epochs,
+                                            attacks.pgd_ascent, attacks.project, attacks.l2_norm, train_robust)}
 
     def fit():
         import keras
@@ -69,8 +64,8 @@ def ilyas_datasets(dataset: data.Dataset, robust: tuple, standard: tuple, size: 
     parts = {"experiment": "smooth_codes_ilyas", "robust": robust[1], "standard": standard[1], "size": size,
              "steps": steps, "step_size": step_size, "adversarial_eps": adversarial_eps,
              "adversarial_steps": adversarial_steps, "seed": seed,
-             "code": cache.code_fingerprint(*(getattr(feature_datasets, f) for f in (
-                 "match_representation", "feature_dataset", "adversarial_dataset")), ilyas_datasets)}
+             "code": cache.code_fingerprint(feature_datasets.match_representation, feature_datasets.feature_dataset,
+                                            feature_datasets.adversarial_dataset, ilyas_datasets)}
 
     def build():
         rng = np.random.default_rng(seed)
@@ -131,12 +126,6 @@ class PCABasis:
         white = flat @ self.vectors @ np.diag(1 / np.sqrt(self.values + epsilon)) @ self.vectors.T
         white *= flat.std() / white.std()
         return (white + self.mean).reshape((len(x),) + self.shape).astype(np.float32)
-
-
-def pgd_accuracy(model, x, y, eps: float, steps: int, norm: str = "linf") -> float:
-    """Accuracy under PGD (``norm`` "linf" or "l2") on the cross-entropy, step 2.5 eps / steps."""
-    x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, 2.5 * eps / steps, batch_size=500, norm=norm)
-    return training.accuracy(model, x_adv, y)
 
 
 IMAGENET_ARCHITECTURES = ("ResNet50", "VGG16", "MobileNetV2", "DenseNet121")
