@@ -4,6 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PROFILE ?= quick
+OVERRIDES ?= {}
 PYTHON ?= python3
 CHAPTERS := $(patsubst book/notebooks/%.md,%,$(sort $(wildcard book/notebooks/*.md)))
 
@@ -15,6 +16,9 @@ endif
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
+# CPU math, pinned for every run below so that two machines compute alike (see numerics.mk).
+include numerics.mk
+
 # Use the active virtualenv or conda environment; otherwise create and fill .venv.
 ifneq ($(or $(VIRTUAL_ENV),$(CONDA_PREFIX)),)
 BIN :=
@@ -24,40 +28,46 @@ BIN := .venv/bin/
 ENV_STAMP := .venv/.installed
 endif
 
-.PHONY: help env book chapter chapters test reference benchmark clean
+.PHONY: help env book chapter chapters test reference portability lock benchmark clean
 
 help:
 	@echo "make book      [PROFILE=quick|ci|paper]  run every chapter, then build the HTML book"
 	@echo "make test                                unit tests and nbval on the reference notebooks"
-	@echo "make chapter   CHAPTER=<slug> [PROFILE=] run one chapter into book/chapters/"
+	@echo "make chapter   CHAPTER=<slug> [PROFILE=] [OVERRIDES='{setting: value}']"
+	@echo "                                         run one chapter into book/chapters/"
 	@echo "make reference                           rewrite tests/reference/ with the ci profile"
+	@echo "make portability                         the ci chapters under emulated CPUs vs tests/reference/"
+	@echo "make lock                                re-resolve requirements.lock (exact versions)"
 	@echo "chapters: $(CHAPTERS)"
 
 env: $(ENV_STAMP)
 
-.venv/.installed: pyproject.toml
+# Exact versions from requirements.lock (the printed numbers depend on them); pyproject.toml keeps
+# the ranges for library users.
+.venv/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv .venv
 	.venv/bin/python -m pip install --quiet --upgrade pip
-	.venv/bin/python -m pip install --quiet -e '.[dev]'
+	.venv/bin/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
-build/.env-installed: pyproject.toml
+build/.env-installed: pyproject.toml requirements.lock
 	mkdir -p build
-	python -m pip install --quiet -e '.[dev]'
+	python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
-# One chapter: jupytext -> papermill (headless) -> book/chapters/<slug>.ipynb, moved into place
-# only when every cell ran.
+# Re-resolve the lock: the newest versions that fit pyproject.toml, one set for Python 3.11+.
+# Then `make reference` and commit both.
+lock: $(ENV_STAMP)
+	$(BIN)python -m pip install --quiet uv
+	$(BIN)python -m uv pip compile --quiet --universal --python-version 3.11 \
+	  --fork-strategy fewest pyproject.toml --extra dev -o requirements.lock
+
+# One chapter: jupytext -> papermill (headless) -> book/chapters/<slug>.ipynb, written only when
+# every cell ran (companion.chapters).
 chapter: $(ENV_STAMP)
 	@test -n "$(CHAPTER)" || { echo "say which chapter: make chapter CHAPTER=<one of: $(CHAPTERS)>"; exit 2; }
-	@test -f book/notebooks/$(CHAPTER).md || { echo "no chapter '$(CHAPTER)'; the chapters are: $(CHAPTERS)"; exit 2; }
-	$(BIN)python -c "from companion import profiles; profiles.settings('$(CHAPTER)', '$(PROFILE)')"
-	mkdir -p build book/chapters
-	$(BIN)jupytext --quiet --to ipynb -o build/$(CHAPTER).ipynb book/notebooks/$(CHAPTER).md
-	COMPANION_RESULTS_DIR=$(abspath book/chapters) $(BIN)papermill --log-level WARNING \
-	  -k python3 --cwd book/chapters -p profile $(PROFILE) \
-	  build/$(CHAPTER).ipynb build/$(CHAPTER).executed.ipynb
-	mv build/$(CHAPTER).executed.ipynb book/chapters/$(CHAPTER).ipynb
+	$(BIN)python -m companion.chapters run $(CHAPTER) $(PROFILE) book/chapters/$(CHAPTER).ipynb \
+	  --results-dir $(abspath book/chapters) --overrides '$(OVERRIDES)'
 
 chapters: $(ENV_STAMP)
 	for c in $(CHAPTERS); do $(MAKE) --no-print-directory chapter CHAPTER=$$c PROFILE=$(PROFILE); done
@@ -68,19 +78,21 @@ book: chapters
 	@echo "The book: book/_build/html/index.html"
 
 test: $(ENV_STAMP)
-	$(BIN)python -m pytest --nbval-current-env --nbval tests/ -p no:cacheprovider
+	$(PINNED_THREADS) $(BIN)python -m pytest tests/ -p no:cacheprovider
 
-# The nbval references: every chapter executed with the ci profile, outputs kept.
+# The references: every chapter executed with the ci profile in a fresh cache, outputs kept
+# (images dropped: they are not compared).
 reference: $(ENV_STAMP)
-	mkdir -p build tests/reference
 	for c in $(CHAPTERS); do \
-	  $(BIN)jupytext --quiet --to ipynb -o build/$$c.ipynb book/notebooks/$$c.md; \
-	  COMPANION_RESULTS_DIR=$$(mktemp -d) COMPANION_CACHE=$$(mktemp -d) $(BIN)papermill \
-	    --log-level WARNING -k python3 --cwd tests/reference -p profile ci \
-	    build/$$c.ipynb build/$$c.reference.ipynb; \
-	  $(BIN)python scripts/strip_images.py build/$$c.reference.ipynb; \
-	  mv build/$$c.reference.ipynb tests/reference/$$c.ipynb; \
+	  d=$$(mktemp -d); \
+	  $(PINNED_THREADS) $(BIN)python -m companion.chapters run $$c ci tests/reference/$$c.ipynb --strip-images \
+	    --results-dir $$d/results --cache-dir $$d/cache; \
+	  rm -rf $$d; \
 	done
+
+# The ci chapters as machines with other CPU features and thread counts would run them.
+portability: $(ENV_STAMP)
+	$(BIN)python scripts/portability.py
 
 benchmark: $(ENV_STAMP)
 	$(BIN)python benchmarks/run.py

@@ -1,0 +1,133 @@
+"""The check `make test` makes of each chapter's printed outputs (companion.chapters.compare).
+
+A changed number beyond its cell's tolerance, a flipped verdict, a changed label, a failing cell
+or a missing line must all be reported; an ignored cell and a number within tolerance must not.
+"""
+import copy
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from companion import chapters
+
+REFERENCES = Path(__file__).parent / "reference"
+
+
+def _notebook(*cells):
+    """Code cells from (printed text, metadata) pairs."""
+    nb = nbformat.v4.new_notebook()
+    for text, metadata in cells:
+        cell = nbformat.v4.new_code_cell("", metadata=dict(metadata))
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        nb.cells.append(cell)
+    return nb
+
+
+TOLERANT = {"tolerance": {"rel": 0.05, "abs": 0.5}}
+
+
+@pytest.mark.parametrize("text, numbers, words", [
+    ("range 0.47-1.04", ["0.47", "1.04"], ["range", "-", ""]),
+    ("gap -12.23 points", ["-12.23"], ["gap", "points"]),
+    ("rate 1.5e-04 at 10^-1", ["1.5e-04", "10", "-1"], ["rate", "at", "^", ""]),
+    ("conv1 x_1 γ2=0.5:", ["0.5"], ["conv1 x_1 γ2=", ":"]),
+    ("a    b  ------  ---", [], ["a b --- ---"]),
+])
+def test_split_numbers(text, numbers, words):
+    assert chapters.split_numbers(text) == (numbers, words)
+
+
+def test_padding_of_tables_is_not_a_difference():
+    ref = "id  value\n--  -----\nx    9.80%\n"
+    ours = "id  value \n--  ------\nx   10.10%\n"
+    assert chapters.compare_text(ours, ref, chapters.Tolerance(abs=0.5)) == []
+    assert chapters.compare_text(ours, ref, chapters.Tolerance()) != []
+
+
+@pytest.mark.parametrize("ours, reference, tolerance, agree", [
+    ("19.80%", "20.40%", {}, False),               # exact cell: any change is one
+    ("19.80%", "20.40%", TOLERANT, True),            # |d| = 0.6 <= 0.5 + 0.05 * 20.4
+    ("17.80%", "20.40%", TOLERANT, False),           # |d| = 2.6 beyond it
+    ("norm 460", "norm 450", {"tolerance": {"rel": 0.05}}, True),
+    ("norm 500", "norm 450", {"tolerance": {"rel": 0.05}}, False),
+    ("reproduced", "not reproduced", TOLERANT, False),   # verdict words are always exact
+    ("share 0.000", "share 0.000", {}, True),
+    ("1 line\n", "1 line\n2 lines\n", TOLERANT, False),
+])
+def test_compare_cells(ours, reference, tolerance, agree):
+    problems = chapters.compare(_notebook((reference, tolerance)), _notebook((ours, tolerance)))
+    assert (problems == []) is agree, problems
+
+
+def test_ignored_cells_and_errors():
+    ignored = {"tags": [chapters.IGNORE_TAG]}
+    assert chapters.compare(_notebook(("12 s", ignored)), _notebook(("99 s", ignored))) == []
+    failed = _notebook(("", {}))
+    failed.cells[0].outputs = [nbformat.v4.new_output("error", ename="ValueError",
+                                                      evalue="bad", traceback=[])]
+    assert "raised ValueError" in chapters.compare(_notebook(("", {})), failed)[0]
+    assert "code cells" in chapters.compare(_notebook(("a", {})), _notebook())[0]
+
+
+def test_bad_tolerance_is_an_error():
+    with pytest.raises(ValueError, match="tolerance"):
+        chapters.Tolerance.of({"metadata": {"tolerance": {"relative": 0.1}}})
+
+
+def _edit(cell, change) -> bool:
+    """Apply ``change`` to the first text output of ``cell`` that it changes."""
+    for out in cell.outputs:
+        holder, key = (out, "text") if out.output_type == "stream" else (out.get("data", {}), "text/plain")
+        if key in holder:
+            text = "".join(holder[key])
+            new = change(text)
+            if new != text:
+                holder[key] = new
+                return True
+    return False
+
+
+def _flip_verdict(text):
+    if "not run in this profile" in text:
+        return text.replace("not run in this profile", "reproduced", 1)
+    return text.replace("reproduced", "not reproduced", 1)
+
+
+@pytest.mark.parametrize("slug", sorted(p.stem for p in REFERENCES.glob("*.ipynb")))
+def test_a_wrong_reference_output_is_caught(slug):
+    """On each real reference: itself agrees; a flipped verdict and, in every checked cell, a
+    number moved far beyond the cell's tolerance are reported."""
+    reference = nbformat.read(REFERENCES / f"{slug}.ipynb", as_version=4)
+    assert chapters.compare(reference, reference) == []
+    code = [k for k, c in enumerate(reference.cells) if c.cell_type == "code"]
+    card = next(k for k in code if "Scorecard " in chapters.output_text(reference.cells[k]))
+    flipped = copy.deepcopy(reference)
+    assert _edit(flipped.cells[card], _flip_verdict)
+    assert chapters.compare(reference, flipped)
+
+    moved_cells = 0
+    for k in code:
+        cell = reference.cells[k]
+        numbers, _ = chapters.split_numbers(chapters.output_text(cell))
+        if chapters.IGNORE_TAG in cell.metadata.get("tags", []) or not numbers:
+            continue
+        tolerance, last = chapters.Tolerance.of(cell), numbers[-1]
+        value = float(last.replace("−", "-"))
+        far = f"{value + 10 * (tolerance.abs + tolerance.rel * abs(value)) + 1:.6g}"
+        moved = copy.deepcopy(reference)
+        assert _edit(moved.cells[k], lambda t: t[:t.rindex(last)] + far + t[t.rindex(last) + len(last):]
+                     if last in t else t)
+        assert chapters.compare(reference, moved), f"cell {k}: {last} -> {far} passed"
+        moved_cells += 1
+    assert moved_cells >= 3
+
+
+def test_the_parameters_a_chapter_ran_with_are_shown_once():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('profile = "quick"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('# Parameters\nprofile = "ci"\n',
+                                  metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_code_cell("print(profile)")])
+    chapters.merge_parameters(nb)
+    assert [c.source for c in nb.cells] == ['profile = "ci"', "print(profile)"]

@@ -1,0 +1,25 @@
+"""Each chapter, executed now with the `ci` profile, agrees with its committed reference.
+
+The check is companion.chapters.compare: text and stable numbers exactly, the numbers of cells
+that declare a tolerance within it. `make reference` rewrites the references.
+"""
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from companion import chapters
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUGS = sorted(p.stem for p in (ROOT / "book" / "notebooks").glob("*.md"))
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_chapter_agrees_with_its_reference(slug, tmp_path):
+    reference_path = ROOT / "tests" / "reference" / f"{slug}.ipynb"
+    assert reference_path.exists(), f"no reference for {slug}: run `make reference`"
+    executed = chapters.execute(slug, "ci", tmp_path / f"{slug}.ipynb", root=ROOT,
+                                results_dir=str(tmp_path / "results"),
+                                cache_dir=str(tmp_path / "cache"), images=False)
+    problems = chapters.compare(nbformat.read(reference_path, as_version=4), executed)
+    assert not problems, f"{slug} differs from tests/reference/{slug}.ipynb:\n" + "\n".join(problems)
