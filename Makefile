@@ -92,6 +92,7 @@ reference: $(ENV_STAMP)
 
 # The ci chapters as machines with other CPU features and thread counts would run them.
 portability: $(ENV_STAMP)
+	$(BIN)python scripts/numerics_probe.py
 	$(BIN)python scripts/portability.py
 
 benchmark: $(ENV_STAMP)

@@ -88,3 +88,45 @@ def test_fit_adam_anneals_lambda_per_minibatch():
     h2 = training.fit_adam(models.mlp("relu", 16), x, y, epochs=1, batch_size=50,
                            adversarial=dict(eps=0.25, alpha=0.5), x_test=x, y_test=y)
     assert 0 <= h2["test_accuracy"][0] <= 1 and h2["loss"][0] != h2["cross_entropy"][0]
+
+
+def test_local_derivatives_against_float64_and_the_rounding_of_the_sigmoid():
+    h = np.array([-30.0, -3.0, 0.0, 2.0, 30.0], np.float32)
+    d = saturation.local_derivatives(h, "sigmoid").numpy()
+    s = _sigmoid(h.astype(np.float64))
+    np.testing.assert_allclose(d[:4], (s * (1 - s))[:4], rtol=1e-5)
+    assert d[4] == 0.0  # sigmoid(30) rounds to 1 in float32: the "on" side passes exactly 0
+    assert d[0] > 0.0   # the "off" side passes e^-30, not 0
+    np.testing.assert_array_equal(saturation.local_derivatives(h, "relu").numpy(), [0, 0, 0, 1, 1])
+    with pytest.raises(ValueError, match="unknown nonlinearity"):
+        saturation.local_derivatives(h, "tanh")
+
+
+def test_sigmoid_thresholds_against_float32_limits():
+    t = saturation.sigmoid_thresholds(step=0.01)
+    # sigmoid(h) rounds to 1 once e^-h < 2^-24 (half an ulp below 1 is 2^-25): h ~ 24 ln 2
+    assert abs(t["on"] - 24 * np.log(2)) < 1.5
+    assert abs(t["off_tiny"] - np.log(saturation.TINY_DERIVATIVE)) < 0.05
+    # exactly 0 where e^h underflows: below the smallest normal float32 (CPUs that flush
+    # subnormals to zero) or below the smallest subnormal
+    assert -np.log(np.finfo(np.float32).tiny) - 0.1 <= -t["off_zero"] <= -np.log(2.0 ** -149) + 0.1
+
+
+def test_layer_saturation_on_known_preactivations():
+    import keras
+
+    inp = keras.Input((1, 1, 1))
+    flat = keras.layers.Flatten()(inp)
+    h1 = keras.layers.Dense(4, name="h1")(flat)
+    out = keras.layers.Dense(1, name="logits")(keras.layers.Activation("sigmoid")(h1))
+    model = keras.Model(inp, out)
+    model.get_layer("h1").set_weights([np.array([[30.0, -30.0, 0.0, -80.0]], np.float32),
+                                       np.zeros(4, np.float32)])
+    model.get_layer("logits").set_weights([np.zeros((4, 1), np.float32), np.zeros(1, np.float32)])
+    x = np.array([1.0, 0.5], np.float32).reshape(2, 1, 1, 1)  # h1 = [30, -30, 0, -80] * x
+    s = saturation.layer_saturation(model, x, ("sigmoid", "sigmoid"), batch_size=1)
+    # image 1: 30 -> exactly 0; -80 -> e^-80 < 1e-30; image 2: 15 and -40 are neither
+    np.testing.assert_array_equal(s["zero"][:, 0], [0.25, 0.0])
+    np.testing.assert_array_equal(s["tiny"][:, 0], [0.5, 0.0])
+    np.testing.assert_allclose(s["median_abs_h"][:, 0], [30.0, 15.0])
+    np.testing.assert_array_equal(s["zero"][:, 1], [0.0, 0.0])  # logit 0: sigmoid'(0) = 1/4

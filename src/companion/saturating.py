@@ -87,7 +87,9 @@ def train(dataset: data.Dataset, recipe: Recipe):
              "adversarial": ADVERSARIAL, "kinds": recipe.kinds,
              "code": cache.code_fingerprint(models.mlp, models.cnn, models.build,
                                             models.preactivation_names, models.preactivation_model,
-                                            saturation, training.fit_adam, training.run_epochs, train)}
+                                            saturation.complementary, saturation.penalty,
+                                            saturation.annealed_lambda, training.fit_adam,
+                                            training.run_epochs, train)}
 
     def fit():
         import keras

@@ -60,3 +60,71 @@ def annealed_lambda(step, lam_max: float, lam_step: float):
     if lam_max < 0 or lam_step < 0:
         raise ValueError(f"lam_max and lam_step must be >= 0, got {lam_max}, {lam_step}")
     return tf.minimum(tf.cast(lam_max, tf.float32), tf.cast(step, tf.float32) * lam_step)
+
+
+ACTIVATIONS = {"sigmoid": "sigmoid", "relu": "relu", "linear": "linear"}
+TINY_DERIVATIVE = 1e-30
+
+
+def local_derivatives(h, kind: str):
+    """``phi'(h)`` elementwise, as TensorFlow's backpropagation computes it in float32.
+
+    For the sigmoid that is ``y (1 - y)`` from the rounded output ``y``: exactly 0 once
+    ``sigmoid(h)`` rounds to 1 (``h`` above about 17), but only ``~e^h`` on the "off" side.
+    """
+    import keras
+    import tensorflow as tf
+
+    if kind not in ACTIVATIONS:
+        raise ValueError(f"unknown nonlinearity {kind!r}; choose one of {list(ACTIVATIONS)}")
+    h = tf.convert_to_tensor(h, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(h)
+        y = keras.activations.get(ACTIVATIONS[kind])(h)
+    return tape.gradient(y, h)
+
+
+def sigmoid_thresholds(tiny: float = TINY_DERIVATIVE, step: float = 0.001) -> dict:
+    """Where float32 backpropagation through a sigmoid stops: the smallest ``h > 0`` from which
+    ``sigmoid'(h)`` is exactly 0 (``"on"``), and the largest ``h < 0`` below which it is under
+    ``tiny`` (``"off_tiny"``) or exactly 0 (``"off_zero"``), to ``step``."""
+    import numpy as np
+
+    h = np.arange(-150.0, 150.0, step, dtype=np.float32)
+    d = local_derivatives(h, "sigmoid").numpy()
+    return {"on": float(h[(h > 0) & (d == 0)].min()),
+            "off_tiny": float(h[(h < 0) & (d < tiny)].max()),
+            "off_zero": float(h[(h < 0) & (d == 0)].max())}
+
+
+def layer_saturation(model, x, kinds, tiny: float = TINY_DERIVATIVE,
+                     batch_size: int = 1000) -> dict:
+    """How saturated each pre-activation layer of ``model`` is on each image of ``x``.
+
+    ``kinds``: the nonlinearity after each pre-activation layer, readout last (the readout's
+    own derivative is taken as ``kinds[-1]``'s even where the model outputs logits).
+    Returns ``{"zero", "tiny", "median_abs_h"}``, each ``(n, layers)``: the share of a layer's
+    units whose float32 local derivative is exactly 0, the share below ``tiny`` (0 included),
+    and the median ``|h|`` over the layer's units.
+    """
+    import numpy as np
+
+    from . import models
+
+    probe = models.preactivation_model(model)
+    if len(probe.outputs) != len(kinds):
+        raise ValueError(f"{len(probe.outputs)} pre-activation layers but {len(kinds)} kinds")
+    rows = {"zero": [], "tiny": [], "median_abs_h": []}
+    for start in range(0, len(x), batch_size):
+        pre = probe(np.asarray(x[start:start + batch_size], np.float32), training=False)
+        pre = pre if isinstance(pre, (list, tuple)) else [pre]
+        per_layer = {key: [] for key in rows}
+        for h, kind in zip(pre, kinds):
+            h = np.asarray(h).reshape(len(h), -1)
+            d = local_derivatives(h, kind).numpy()
+            per_layer["zero"].append(np.mean(d == 0, axis=1))
+            per_layer["tiny"].append(np.mean(d < tiny, axis=1))
+            per_layer["median_abs_h"].append(np.median(np.abs(h), axis=1))
+        for key in rows:
+            rows[key].append(np.stack(per_layer[key], axis=1))
+    return {key: np.concatenate(v) for key, v in rows.items()}
