@@ -32,7 +32,7 @@ endif
 
 help:
 	@echo "make book      [PROFILE=quick|ci|paper]  run every chapter, then build the HTML book"
-	@echo "make test                                unit tests and nbval on the reference notebooks"
+	@echo "make test                                unit tests, then each ci chapter checked against tests/reference/"
 	@echo "make chapter   CHAPTER=<slug> [PROFILE=] [OVERRIDES='{setting: value}']"
 	@echo "                                         run one chapter into book/chapters/"
 	@echo "make reference                           rewrite tests/reference/ with the ci profile"

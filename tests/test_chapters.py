@@ -131,3 +131,15 @@ def test_the_parameters_a_chapter_ran_with_are_shown_once():
         nbformat.v4.new_code_cell("print(profile)")])
     chapters.merge_parameters(nb)
     assert [c.source for c in nb.cells] == ['profile = "ci"', "print(profile)"]
+
+
+def test_bad_chapter_profile_or_override_fails_before_any_work(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(FileNotFoundError, match="the chapters are: .*boundary_tilting"):
+        chapters.execute("no_such_chapter", "ci", out, root=root)
+    with pytest.raises(ValueError, match="unknown profile"):
+        chapters.execute("boundary_tilting", "fast", out, root=root)
+    with pytest.raises(ValueError, match="unknown override"):
+        chapters.execute("boundary_tilting", "ci", out, {"lenet_epoch": 2}, root=root)
+    assert not out.exists()
