@@ -143,3 +143,10 @@ def test_bad_chapter_profile_or_override_fails_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="unknown override"):
         chapters.execute("boundary_tilting", "ci", out, {"lenet_epoch": 2}, root=root)
     assert not out.exists()
+
+
+def test_cell_times_slowest_first():
+    nb = _notebook(("", {"papermill": {"duration": 1.5}}), ("", {"papermill": {"duration": 9.0}}),
+                   ("", {}))
+    nb.cells[1].source = "train()\nmore()"
+    assert chapters.cell_times(nb) == [(2, 9.0, "train()"), (1, 1.5, "")]

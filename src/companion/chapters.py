@@ -19,6 +19,7 @@ Command line::
 
     python -m companion.chapters run SLUG PROFILE OUT.ipynb [--overrides YAML] [--strip-images]
     python -m companion.chapters compare REFERENCE.ipynb RUN.ipynb
+    python -m companion.chapters times book/chapters/*.ipynb [--top N]
 """
 from __future__ import annotations
 
@@ -256,6 +257,16 @@ def execute(slug: str, profile: str, out: str | os.PathLike, overrides: dict | N
     return executed
 
 
+def cell_times(nb) -> list[tuple[int, float, str]]:
+    """Per code cell of an executed notebook (papermill's metadata): ``(index, seconds, first
+    line of the source)``, slowest first. Empty for a notebook run without papermill's timing."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    times = [(k, c.get("metadata", {}).get("papermill", {}).get("duration"), c.source)
+             for k, c in enumerate(code, 1)]
+    return sorted(((k, float(t), src.strip().splitlines()[0] if src.strip() else "")
+                   for k, t, src in times if t is not None), key=lambda row: -row[1])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m companion.chapters", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -272,7 +283,19 @@ def main(argv=None) -> int:
     cmp_ = sub.add_parser("compare", help="check a run's printed outputs against a reference")
     cmp_.add_argument("reference")
     cmp_.add_argument("run", nargs="+")
+    times = sub.add_parser("times", help="where an executed chapter's time went, per cell")
+    times.add_argument("executed", nargs="+")
+    times.add_argument("--top", type=int, default=5)
     args = parser.parse_args(argv)
+    if args.command == "times":
+        import nbformat
+
+        for path in args.executed:
+            rows = cell_times(nbformat.read(path, as_version=4))
+            print(f"{path}: {sum(t for _, t, _ in rows):.0f} s in {len(rows)} cells")
+            for k, t, first in rows[:args.top]:
+                print(f"  cell {k:3d} {t:8.1f} s  {first[:70]}")
+        return 0
     if args.command == "run":
         import yaml
 
