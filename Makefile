@@ -28,7 +28,7 @@ BIN := .venv/bin/
 ENV_STAMP := .venv/.installed
 endif
 
-.PHONY: help env book chapter chapters test reference portability lock benchmark clean
+.PHONY: help env book chapter chapters test reference portability browser-test lock benchmark clean
 
 help:
 	@echo "make book      [PROFILE=quick|ci|paper]  run every chapter, then build the HTML book"
@@ -37,6 +37,7 @@ help:
 	@echo "                                         run one chapter into book/chapters/"
 	@echo "make reference                           rewrite tests/reference/ with the ci profile"
 	@echo "make portability                         the ci chapters under emulated CPUs vs tests/reference/"
+	@echo "make browser-test                        build the ci book and check it in headless Chromium"
 	@echo "make lock                                re-resolve requirements.lock (exact versions)"
 	@echo "chapters: $(CHAPTERS)"
 
@@ -60,7 +61,7 @@ build/.env-installed: pyproject.toml requirements.lock
 lock: $(ENV_STAMP)
 	$(BIN)python -m pip install --quiet uv
 	$(BIN)python -m uv pip compile --quiet --universal --python-version 3.11 \
-	  --fork-strategy fewest pyproject.toml --extra dev -o requirements.lock
+	  --fork-strategy fewest pyproject.toml --extra dev --extra browser -o requirements.lock
 
 # One chapter: jupytext -> papermill (headless) -> book/chapters/<slug>.ipynb, written only when
 # every cell ran (companion.chapters).
@@ -89,6 +90,17 @@ reference: $(ENV_STAMP)
 	    --results-dir $$d/results --cache-dir $$d/cache; \
 	  rm -rf $$d; \
 	done
+
+# The ci book in headless Chromium: every page loads, images load, formulas are typeset, the
+# scorecard lists every chapter, search works; screenshots in build/screenshots/. Installs
+# Chromium and its driver from Debian's packages (as root, or with sudo) when they are missing.
+browser-test: $(ENV_STAMP)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
+	$(BIN)python -m pip install --quiet -c requirements.lock -e '.[dev,browser]'
+	$(MAKE) --no-print-directory book PROFILE=ci
+	$(BIN)python -m pytest tests/test_book_browser.py -p no:cacheprovider
 
 # The ci chapters as machines with other CPU features and thread counts would run them.
 portability: $(ENV_STAMP)
