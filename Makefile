@@ -75,7 +75,7 @@ chapters: $(ENV_STAMP)
 
 book: chapters
 	$(BIN)python -m companion.scorecard book/chapters book/scorecard.md
-	$(BIN)jupyter-book build --warningiserror --keep-going book/
+	$(BIN)jupyter-book build --all --warningiserror --keep-going book/
 	@echo "The book: book/_build/html/index.html"
 
 test: $(ENV_STAMP)

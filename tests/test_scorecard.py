@@ -51,7 +51,8 @@ def test_save_and_gather(tmp_path):
                                 "tolerance": "± 0.50", "verdict": sc.REPRODUCED}
     assert [p.name for p in tmp_path.iterdir()] == ["ch.scorecard.json"]  # no temporary left
     page = sc.gather(tmp_path)
-    assert "| ch | `quick` | 1 | 0 | 0 |" in page and "err \\| %" in page and "| a.b | reproduced |" in page
+    assert "| [ch](#scorecard-ch) | `quick` | 1 | 0 | 0 |" in page and "(scorecard-ch)=\n## ch" in page and "err \\| %" in page
+    assert '| a.b | <span class="verdict verdict-reproduced">reproduced</span> | err \\| % |' in page
     out = tmp_path / "page.md"
     assert sc.main([str(tmp_path), str(out)]) == 0 and out.read_text() == page
 

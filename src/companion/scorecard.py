@@ -132,7 +132,16 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-PAGE_COLUMNS = ("id", "verdict", "paper", "ours", "tolerance", "claim")
+PAGE_COLUMNS = ("id", "verdict", "claim", "paper", "ours", "tolerance")
+
+
+def _verdict_html(verdict: str) -> str:
+    """A verdict as a span the book's stylesheet colours (book/_static/scorecard.css)."""
+    return f'<span class="verdict verdict-{verdict.replace(" ", "-")}">{html.escape(verdict)}</span>'
+
+
+def _cell(row: dict, column: str) -> str:
+    return _verdict_html(row[column]) if column == "verdict" else _md(row[column])
 
 
 def _chapter_order(slug: str) -> tuple:
@@ -156,15 +165,16 @@ def gather(directory: str | os.PathLike) -> str:
              "did not produce. Each chapter discusses its *not reproduced* rows.", ""]
     if not cards:
         lines.append("No chapter has been executed yet: run `make book`.")
-    lines += ["| chapter | profile | " + " | ".join(VERDICTS) + " |", "|---|---|" + "---|" * len(VERDICTS)]
+    lines += ["| chapter | profile | " + " | ".join(map(_verdict_html, VERDICTS)) + " |",
+              "|---|---|" + "---|" * len(VERDICTS)]
     for card in cards:
         counts = [sum(r["verdict"] == v for r in card["rows"]) for v in VERDICTS]
-        lines.append(f"| {card['chapter']} | `{_md(card.get('run', card['profile']))}` | "
-                     + " | ".join(map(str, counts)) + " |")
+        lines.append(f"| [{card['chapter']}](#scorecard-{card['chapter']}) | "
+                     f"`{_md(card.get('run', card['profile']))}` | " + " | ".join(map(str, counts)) + " |")
     for card in cards:
-        lines += ["", f"## {card['chapter']}", "",
+        lines += ["", f"(scorecard-{card['chapter']})=", f"## {card['chapter']}", "",
                   "| " + " | ".join(PAGE_COLUMNS) + " |", "|" + "---|" * len(PAGE_COLUMNS)]
-        lines += ["| " + " | ".join(_md(r[c]) for c in PAGE_COLUMNS) + " |" for r in card["rows"]]
+        lines += ["| " + " | ".join(_cell(r, c) for c in PAGE_COLUMNS) + " |" for r in card["rows"]]
     return "\n".join(lines) + "\n"
 
 
