@@ -30,12 +30,6 @@ def _missing() -> str | None:
     return None
 
 
-# Console errors the book's theme stack (Jupyter Book 1.0.4, sphinx-thebe, pydata theme) is known
-# to raise on every page; still open (issue 12): thebe's config script is emitted twice per
-# page, and the theme logs an empty stored colour mode. Any other console error fails.
-KNOWN_CONSOLE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",
-                        "Got invalid theme mode: . Resetting to auto.")
-
 pytestmark = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 
 
@@ -95,8 +89,7 @@ def test_page_loads_with_images_and_typeset_math(page, server, browser):
     browser.get_log("browser")  # drop what earlier pages logged
     _open(browser, url)
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"
-              and "favicon.ico" not in e["message"]  # the browser's own request, not the page's
-              and not any(known in e["message"] for known in KNOWN_CONSOLE_ERRORS)]
+              and "favicon.ico" not in e["message"]]  # the browser's own request, not the page's
     assert not errors, f"{page}: console errors {errors}"
     broken = browser.execute_script(
         "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
