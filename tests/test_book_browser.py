@@ -120,3 +120,28 @@ def test_search_finds_a_chapter(server, browser):
     links = browser.execute_script(
         "return [...document.querySelectorAll('#search-results li a')].map(a => a.href)")
     assert any("saturating_networks" in href for href in links), links
+
+
+def test_internal_links_resolve(server, browser):
+    """Every link from one page of the book to another (and to its anchors) resolves."""
+    import urllib.parse
+    import urllib.request
+
+    targets = {}
+    for page in _pages():
+        _open(browser, f"{server}/{page}")
+        for href in browser.execute_script("return [...document.querySelectorAll('a[href]')].map(a => a.href)"):
+            if href.startswith(server):
+                targets.setdefault(href, page)
+    assert len(targets) > 20
+    broken = []
+    for href, page in sorted(targets.items()):
+        url, fragment = urllib.parse.urldefrag(href)
+        try:
+            body = urllib.request.urlopen(url, timeout=10).read().decode("utf-8", "replace")
+        except OSError as error:
+            broken.append(f"{page} -> {href}: {error}")
+            continue
+        if fragment and f'id="{urllib.parse.unquote(fragment)}"' not in body:
+            broken.append(f"{page} -> {href}: no element with id {fragment!r}")
+    assert not broken, "\n".join(broken)
