@@ -69,3 +69,17 @@ def test_text_table_lists_every_row():
     text = repr(card)
     assert "1 reproduced" in text and "claim a" in text
     assert "<td>claim a</td>" in card._repr_html_()
+
+
+def test_claims_link_to_the_section_that_makes_them():
+    def cell(kind, text):
+        return {"cell_type": kind, "source": text}
+
+    nb = {"cells": [cell("markdown", "# Title\n\n## Table 1: clean and *FGSM* accuracy"),
+                    cell("code", 'for a in x:\n    card.compare(f"table1.{a}.clean", "c", 1, 2, 3)'),
+                    cell("markdown", "prose\n\n## Kurtosis"),
+                    cell("code", 'ids = ("k.gain", "k.other")\ncard.check(ids[0], "c", "p", "o", True, "t")'),
+                    cell("code", 'card.not_run("k.plain", "c", "p", "why")')]}
+    found = sc.claim_sections(nb, ["table1.cnn.clean", "k.gain", "k.plain", "absent"])
+    assert found == {"table1.cnn.clean": "table-1-clean-and-fgsm-accuracy",
+                     "k.gain": "kurtosis", "k.plain": "kurtosis"}

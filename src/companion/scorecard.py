@@ -10,6 +10,7 @@ import html
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -140,8 +141,46 @@ def _verdict_html(verdict: str) -> str:
     return f'<span class="verdict verdict-{verdict.replace(" ", "-")}">{html.escape(verdict)}</span>'
 
 
-def _cell(row: dict, column: str) -> str:
-    return _verdict_html(row[column]) if column == "verdict" else _md(row[column])
+_CLAIM_CALL = re.compile(r"card\.(?:compare|check|not_run)\(\s*(f?)\"([^\"]+)\"")
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
+
+
+def claim_sections(notebook: dict, ids) -> dict:
+    """For each claim id, the HTML anchor of the notebook section whose code makes the claim.
+
+    The claim's id is matched against the first argument of the ``card.compare / check /
+    not_run`` calls (an f-string's fields match anything), else found as a quoted literal;
+    the section is the last Markdown heading above that cell. Ids not found are left out.
+    """
+    from docutils.nodes import make_id
+
+    calls, heading = [], None
+    for cell in notebook.get("cells", []):
+        source = "".join(cell.get("source", ""))
+        if cell.get("cell_type") == "markdown":
+            headings = _HEADING.findall(source)
+            heading = headings[-1] if headings else heading
+        elif heading is not None:
+            calls.append((source, heading))
+    found = {}
+    for claim in ids:
+        for source, title in calls:
+            patterns = [re.escape(text) if not f else
+                        "".join(".+?" if part.startswith("{") else re.escape(part)
+                                for part in re.split(r"(\{[^}]*\})", text))
+                        for f, text in _CLAIM_CALL.findall(source)]
+            if any(re.fullmatch(p, claim) for p in patterns) or f'"{claim}"' in source:
+                found[claim] = make_id(re.sub(r"[*`$]", "", title))
+                break
+    return found
+
+
+def _cell(row: dict, column: str, link: str | None = None) -> str:
+    if column == "verdict":
+        return _verdict_html(row[column])
+    if column == "id" and link:
+        return f'<a href="{html.escape(link)}">{html.escape(row[column])}</a>'
+    return _md(row[column])
 
 
 def _chapter_order(slug: str) -> tuple:
@@ -153,7 +192,9 @@ def _chapter_order(slug: str) -> tuple:
 
 def gather(directory: str | os.PathLike) -> str:
     """A Markdown page with every ``*.scorecard.json`` in ``directory``, chapters in book order:
-    a summary per chapter, then each chapter's rows (verdict beside the id, for narrow screens)."""
+    a summary per chapter, then each chapter's rows (verdict beside the id, for narrow screens),
+    each id linking to the section of the chapter that makes the claim when the executed
+    notebook ``<chapter>.ipynb`` is in ``directory`` too."""
     cards = [json.loads(p.read_text()) for p in Path(directory).glob("*.scorecard.json")]
     cards.sort(key=lambda c: _chapter_order(c["chapter"]))
     lines = ["# Scorecard", "",
@@ -172,9 +213,14 @@ def gather(directory: str | os.PathLike) -> str:
         lines.append(f"| [{card['chapter']}](#scorecard-{card['chapter']}) | "
                      f"`{_md(card.get('run', card['profile']))}` | " + " | ".join(map(str, counts)) + " |")
     for card in cards:
+        executed = Path(directory) / f"{card['chapter']}.ipynb"
+        anchors = (claim_sections(json.loads(executed.read_text()), [r["id"] for r in card["rows"]])
+                   if executed.exists() else {})
+        links = {claim: f"chapters/{card['chapter']}.html#{a}" for claim, a in anchors.items()}
         lines += ["", f"(scorecard-{card['chapter']})=", f"## {card['chapter']}", "",
                   "| " + " | ".join(PAGE_COLUMNS) + " |", "|" + "---|" * len(PAGE_COLUMNS)]
-        lines += ["| " + " | ".join(_cell(r, c) for c in PAGE_COLUMNS) + " |" for r in card["rows"]]
+        lines += ["| " + " | ".join(_cell(r, c, links.get(r["id"])) for c in PAGE_COLUMNS) + " |"
+                  for r in card["rows"]]
     return "\n".join(lines) + "\n"
 
 
