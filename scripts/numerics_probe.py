@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 
+from portability import environment  # the same way of setting a machine's features and threads
+
 CHANGES = {
     "(as make runs it)": {},
     "oneDNN capped at AVX": {"ONEDNN_MAX_CPU_ISA": "AVX"},
@@ -18,8 +20,8 @@ CHANGES = {
     "OpenBLAS Sandybridge": {"OPENBLAS_CORETYPE": "Sandybridge"},
     "OpenBLAS Zen": {"OPENBLAS_CORETYPE": "Zen"},
     "NumPy without AVX2": {"NPY_DISABLE_CPU_FEATURES": "X86_V3"},
-    "1 thread": {"TF_NUM_INTRAOP_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
-    "4 threads": {"TF_NUM_INTRAOP_THREADS": "4", "OMP_NUM_THREADS": "4", "OPENBLAS_NUM_THREADS": "4"},
+    "1 thread": {"threads": 1},
+    "4 threads": {"threads": 4},
 }
 NAMES = ("dense training loss", "conv2d output sum", "float32 matmul sum", "float64 SVD", "float32 sum")
 
@@ -55,7 +57,7 @@ def main() -> int:
     base = None
     print(f"{'change':26s} " + "  ".join(f"{n:>20s}" for n in NAMES))
     for label, change in CHANGES.items():
-        env = {**os.environ, **change, "_PROBE_CHILD": "1"}
+        env = {**environment(change), "_PROBE_CHILD": "1"}
         out = subprocess.run([sys.executable, __file__], env=env, capture_output=True, text=True)
         if out.returncode != 0:
             print(f"{label:26s} failed: {out.stderr.strip()[-300:]}")

@@ -33,6 +33,7 @@ CONFIGS = {
 
 
 def environment(config: dict) -> dict:
+    """This process's environment with one configuration's caps and thread count applied."""
     env = dict(os.environ)
     env.pop("NPY_DISABLE_CPU_FEATURES", None)
     for key, value in config.items():

@@ -62,7 +62,7 @@ def annealed_lambda(step, lam_max: float, lam_step: float):
     return tf.minimum(tf.cast(lam_max, tf.float32), tf.cast(step, tf.float32) * lam_step)
 
 
-ACTIVATIONS = {"sigmoid": "sigmoid", "relu": "relu", "linear": "linear"}
+ACTIVATIONS = ("sigmoid", "relu", "linear")
 TINY_DERIVATIVE = 1e-30
 
 
@@ -80,7 +80,7 @@ def local_derivatives(h, kind: str):
     h = tf.convert_to_tensor(h, tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(h)
-        y = keras.activations.get(ACTIVATIONS[kind])(h)
+        y = keras.activations.get(kind)(h)
     return tape.gradient(y, h)
 
 
@@ -114,17 +114,16 @@ def layer_saturation(model, x, kinds, tiny: float = TINY_DERIVATIVE,
     probe = models.preactivation_model(model)
     if len(probe.outputs) != len(kinds):
         raise ValueError(f"{len(probe.outputs)} pre-activation layers but {len(kinds)} kinds")
-    rows = {"zero": [], "tiny": [], "median_abs_h": []}
+
+    def unit_stats(h, kind):  # three (batch,) arrays for one layer
+        h = np.asarray(h).reshape(len(h), -1)
+        d = local_derivatives(h, kind).numpy()
+        return np.mean(d == 0, axis=1), np.mean(d < tiny, axis=1), np.median(np.abs(h), axis=1)
+
+    batches = []  # each (layers, 3, batch)
     for start in range(0, len(x), batch_size):
         pre = probe(np.asarray(x[start:start + batch_size], np.float32), training=False)
         pre = pre if isinstance(pre, (list, tuple)) else [pre]
-        per_layer = {key: [] for key in rows}
-        for h, kind in zip(pre, kinds):
-            h = np.asarray(h).reshape(len(h), -1)
-            d = local_derivatives(h, kind).numpy()
-            per_layer["zero"].append(np.mean(d == 0, axis=1))
-            per_layer["tiny"].append(np.mean(d < tiny, axis=1))
-            per_layer["median_abs_h"].append(np.median(np.abs(h), axis=1))
-        for key in rows:
-            rows[key].append(np.stack(per_layer[key], axis=1))
-    return {key: np.concatenate(v) for key, v in rows.items()}
+        batches.append(np.array([unit_stats(h, kind) for h, kind in zip(pre, kinds)]))
+    stats = np.concatenate(batches, axis=2)
+    return {key: stats[:, i, :].T for i, key in enumerate(("zero", "tiny", "median_abs_h"))}

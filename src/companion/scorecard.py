@@ -154,21 +154,21 @@ def claim_sections(notebook: dict, ids) -> dict:
     """
     from docutils.nodes import make_id
 
-    calls, heading = [], None
+    calls, heading = [], None  # per code cell under a heading: (id patterns, source, heading)
     for cell in notebook.get("cells", []):
         source = "".join(cell.get("source", ""))
         if cell.get("cell_type") == "markdown":
             headings = _HEADING.findall(source)
             heading = headings[-1] if headings else heading
         elif heading is not None:
-            calls.append((source, heading))
-    found = {}
-    for claim in ids:
-        for source, title in calls:
             patterns = [re.escape(text) if not f else
                         "".join(".+?" if part.startswith("{") else re.escape(part)
                                 for part in re.split(r"(\{[^}]*\})", text))
                         for f, text in _CLAIM_CALL.findall(source)]
+            calls.append((patterns, source, heading))
+    found = {}
+    for claim in ids:
+        for patterns, source, title in calls:
             if any(re.fullmatch(p, claim) for p in patterns) or f'"{claim}"' in source:
                 found[claim] = make_id(re.sub(r"[*`$]", "", title))
                 break
