@@ -38,6 +38,7 @@ help:
 	@echo "make reference                           rewrite tests/reference/ with the ci profile"
 	@echo "make portability                         the ci chapters under emulated CPUs vs tests/reference/"
 	@echo "make browser-test                        build the ci book and check it in headless Chromium"
+	@echo "make benchmark                           speed figures against their goals (installs ART)"
 	@echo "make lock                                re-resolve requirements.lock (exact versions)"
 	@echo "chapters: $(CHAPTERS)"
 
@@ -61,7 +62,7 @@ build/.env-installed: pyproject.toml requirements.lock
 lock: $(ENV_STAMP)
 	$(BIN)python -m pip install --quiet uv
 	$(BIN)python -m uv pip compile --quiet --universal --python-version 3.11 \
-	  --fork-strategy fewest pyproject.toml --extra dev --extra browser -o requirements.lock
+	  --fork-strategy fewest pyproject.toml --extra dev --extra browser --extra benchmark -o requirements.lock
 
 # One chapter: jupytext -> papermill (headless) -> book/chapters/<slug>.ipynb, written only when
 # every cell ran (companion.chapters).
@@ -107,7 +108,9 @@ portability: $(ENV_STAMP)
 	$(BIN)python scripts/numerics_probe.py
 	$(BIN)python scripts/portability.py
 
+# Speed figures against their goals (README): PGD vs ART, extra loss terms, spheres vs matmul peak.
 benchmark: $(ENV_STAMP)
+	$(BIN)python -m pip install --quiet -c requirements.lock -e '.[dev,benchmark]'
 	$(BIN)python benchmarks/run.py
 
 clean:

@@ -6,6 +6,9 @@
 
 # oneDNN: no AVX-512 or AMX kernels, so a newer CPU computes like any AVX2 one.
 export ONEDNN_MAX_CPU_ISA ?= AVX2
+# XLA (the compiled training loops, e.g. the spheres networks): the same cap for the code it
+# generates for this CPU.
+export XLA_FLAGS ?= --xla_cpu_max_isa=AVX2
 # OpenBLAS: the Haswell kernels (AVX2 + FMA) on every CPU that has AVX2, instead of one chosen per
 # CPU model (SkylakeX, Zen, ...). Forcing them on a CPU without AVX2 would crash, so only there.
 ifneq ($(shell grep -m1 -ow avx2 /proc/cpuinfo 2>/dev/null),)

@@ -1,17 +1,29 @@
 """Speed of the expensive steps, printed as figures (not a test). Run: make benchmark.
 
-Measures, on this machine: one LeNet training epoch over MNIST, one SVM sweep over lambda for a
-digit pair, the targeted attack on ten images, and training steps per second of the spheres
-networks at d = 500, adversarial training of the small CIFAR-10 ResNet and the Ilyas et al.
-representation matching. Nothing is cached here.
+Sections, each against its goal where the project has one:
+
+1. PGD (L-inf, 40 steps) of :func:`companion.attacks.pgd` against the Adversarial Robustness
+   Toolbox's TensorFlow-2 PGD on the same Keras model and images (goal: ours >= 2x ART, robust
+   accuracies within one point);
+2. one training step with each extra loss term against a plain step on the same model (goal:
+   saturation and covariance penalties within 1.15x of plain);
+3. the spheres ReLU network's training rate in GFLOP/s against this machine's float32 matmul
+   peak, measured in the same run (goal: >= 50%);
+4. the chapters' other costs (LeNet epoch, SVM path, targeted attack, ResNet, matching);
+5. per-chapter wall time of the last executed chapters in book/chapters/.
+
+Nothing is cached. Step costs are marginal: (time of a run of n2 steps - time of n1 steps) /
+(n2 - n1), so tracing and compiling, paid once per call, cancel.
 """
+import argparse
+import glob
 import os
 import time
 
 import numpy as np
 
-from companion import (attacks, data, feature_datasets, linear_models, models, reproducibility, spheres,
-                       tilting, training)
+from companion import (attacks, chapters, data, feature_datasets, linear_models, models,
+                       reproducibility, saturating, spheres, tilting, training)
 
 
 def timed(f):
@@ -20,40 +32,210 @@ def timed(f):
     return out, time.perf_counter() - start
 
 
-def main():
-    print(reproducibility.seed_everything(0))
-    mnist = data.load_mnist()
+def marginal_seconds(run, n1: int, n2: int, repeats: int = 3) -> float:
+    """Seconds per unit of ``run(n)`` beyond its fixed cost, ``(t(n2) - t(n1)) / (n2 - n1)``,
+    each time the fastest of ``repeats`` runs (the least disturbed by anything else running)."""
+    def best(n):
+        return min(timed(lambda: run(n))[1] for _ in range(repeats))
+    return (best(n2) - best(n1)) / (n2 - n1)
+
+
+def mnist_float(mnist):
+    x, y, _, _, xt, yt = saturating.mnist_splits(mnist, 55000)
+    return x, y, xt, yt
+
+
+def pgd_versus_art(mnist, images: int, eps: float = 0.1, steps: int = 40):
+    """Section 1: images/s and robust accuracy of both PGDs on a briefly trained CNN."""
+    import keras
+    from art.attacks.evasion import ProjectedGradientDescentTensorFlowV2
+    from art.estimators.classification import TensorFlowV2Classifier
+
+    x, y, xt, yt = mnist_float(mnist)
+    net = models.build("cnn")
+    training.fit_adam(net, x[:10000], y[:10000], 1, 128)
+    xs, ys = xt[:images], yt[:images]
+    step = 2.5 * eps / steps
+    ours_adv, t_ours = timed(lambda: attacks.batched(attacks.pgd, net, xs, ys, eps, steps, step, 1,
+                                                     "cross_entropy", batch_size=images))
+    classifier = TensorFlowV2Classifier(net, nb_classes=10, input_shape=(28, 28, 1), clip_values=(0.0, 1.0),
+                                        loss_object=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    art_pgd = ProjectedGradientDescentTensorFlowV2(classifier, norm=np.inf, eps=eps, eps_step=step, max_iter=steps,
+                                                   num_random_init=0, batch_size=images, verbose=False)
+    art_adv, t_art = timed(lambda: art_pgd.generate(xs, np.eye(10, dtype=np.float32)[ys]))
+    acc_ours, acc_art = training.accuracy(net, ours_adv, ys), training.accuracy(net, art_adv, ys)
+    print(f"\n1. PGD L-inf, {steps} steps, eps {eps}, step {step:g}, cross-entropy, {images} MNIST test images, "
+          f"CNN of Table 2 (1 epoch on 10,000 images; clean {100 * training.accuracy(net, xs, ys):.1f}%)")
+    print(f"   companion.attacks.pgd : {images / t_ours:7.1f} images/s, robust accuracy {100 * acc_ours:.1f}%")
+    print(f"   ART PGD (TF2)         : {images / t_art:7.1f} images/s, robust accuracy {100 * acc_art:.1f}%")
+    agree = abs(acc_ours - acc_art) <= 0.01
+    print(f"   ratio {t_art / t_ours:.2f}x (goal >= 2x: {'met' if t_art / t_ours >= 2 else 'not met'}); "
+          f"accuracies {'agree' if agree else 'DIFFER'} within one point")
+
+
+def step_costs(mnist, cifar):
+    """Section 2: marginal seconds per training step with each extra term, against plain."""
+    x, y, _, _ = mnist_float(mnist)
+    xc, yc = data.to_float(cifar.x_train[:128 * 40]), cifar.y_train[:128 * 40]
+    kinds = models.SATURATION_KINDS["sigmoid_mlp"]
+    mlp = models.build("sigmoid_mlp")
+    cnn = models.cifar_cnn()
+    resnet = models.small_resnet()
+
+    def adam(**extra):
+        return lambda n: training.fit_adam(mlp, x[:128 * n], y[:128 * n], 1, 128, **extra)
+
+    def smooth(**extra):
+        return lambda n: training.fit_smooth(cnn, xc[:128 * n], yc[:128 * n], 1, 128, **extra)
+
+    def robust(eps, attack_steps):
+        return lambda n: training.fit_robust(resnet, xc[:128 * n], yc[:128 * n], 1, 128, eps, attack_steps)
+
+    rows = [
+        ("sigmoid MLP 784-1000-1000-10", "plain", adam(), None),
+        ("sigmoid MLP 784-1000-1000-10", "saturation penalty (8)",
+         adam(saturation=dict(kinds=kinds, lam_max=1.0, lam_step=1e-3)), 1.15),
+        ("sigmoid MLP 784-1000-1000-10", "FGSM adversarial term (4)",
+         adam(adversarial=saturating.ADVERSARIAL), None),
+        ("CIFAR-10 CNN of Schaeffer et al.", "plain", smooth(), None),
+        ("CIFAR-10 CNN of Schaeffer et al.", "covariance penalty", smooth(c1=1.0), 1.15),
+        ("CIFAR-10 CNN of Schaeffer et al.", "exact Jacobian penalty", smooth(c2=1.0), None),
+        ("small ResNet", "plain", robust(0.0, 0), None),
+        ("small ResNet", "L2-PGD adversarial training (2 steps)", robust(0.5, 2), None),
+    ]
+    print("\n2. One training step (batch 128), marginal cost")
+    plain = {}
+    for model, term, run, goal in rows:
+        seconds = marginal_seconds(run, 5, 30)
+        if term == "plain":
+            plain[model] = seconds
+            print(f"   {model:34s} {term:38s} {1000 * seconds:8.1f} ms")
+            continue
+        ratio = seconds / plain[model]
+        verdict = "" if goal is None else f"  (goal <= {goal}x: {'met' if ratio <= goal else 'not met'})"
+        print(f"   {model:34s} {term:38s} {1000 * seconds:8.1f} ms  {ratio:5.2f}x plain{verdict}")
+
+
+def dense_training_flops(model, batch: int) -> float:
+    """FLOPs of one training step counting the Dense layers' matmuls only: forward, weight
+    gradient, and input gradient except for the first layer (2 * batch * in * out each)."""
+    dense = [layer for layer in model.layers if hasattr(layer, "kernel") and len(layer.kernel.shape) == 2]
+    total = 0.0
+    for k, layer in enumerate(dense):
+        fan_in, fan_out = layer.kernel.shape
+        total += (3 if k else 2) * 2.0 * batch * fan_in * fan_out
+    return total
+
+
+def matmul_gflops(m: int, k: int, n: int, seconds: float = 2.0) -> float:
+    """Measured float32 GFLOP/s of ``(m, k) @ (k, n)`` with TensorFlow, repeated for ``seconds``."""
+    import tensorflow as tf
+
+    a = tf.random.normal((m, k))
+    b = tf.random.normal((k, n))
+
+    @tf.function
+    def many(reps):
+        acc = tf.zeros((m, n))
+        for _ in tf.range(reps):
+            acc += tf.matmul(a, b)
+        return acc
+
+    many(tf.constant(2)).numpy()
+    reps = 2
+    while True:
+        _, t = timed(lambda: many(tf.constant(reps)).numpy())
+        if t >= seconds:
+            return reps * 2.0 * m * k * n / t / 1e9
+        reps *= 2
+
+
+def spheres_rate(d: int = 500, batch: int = 50):
+    """Section 3: steps/s and GFLOP/s of the spheres networks against the matmul peak."""
+    peak = matmul_gflops(2048, 2048, 2048)
+    shaped = matmul_gflops(batch, 1000, 1000)
+    print(f"\n3. Spheres training, d = {d}, batch {batch} (Dense matmuls counted; batch norm and ReLU not)")
+    print(f"   float32 matmul peak, 2048^3 with TensorFlow: {peak:.0f} GFLOP/s; "
+          f"at the network's shape ({batch} x 1000 @ 1000 x 1000): {shaped:.0f} GFLOP/s")
+    for name in ("relu_h1000_d2", "quad_h1000"):
+        net = spheres.network(name, d)
+        per_step = marginal_seconds(lambda n: spheres.train(net, d, n, batch), 200, 1000)
+        flops = dense_training_flops(net, batch)
+        gflops = flops / per_step / 1e9
+        goal = f" (goal >= 50%: {'met' if gflops >= 0.5 * peak else 'not met'})" if name.startswith("relu") else ""
+        print(f"   {name:14s} {1 / per_step:6.0f} steps/s, {flops / 1e6:6.0f} MFLOP/step, {gflops:5.1f} GFLOP/s = "
+              f"{100 * gflops / peak:4.1f}% of peak{goal}")
+
+
+def other_costs(mnist, cifar):
+    """Section 4: the remaining expensive steps of the chapters."""
+    print("\n4. Other costs")
     x, y, xt, yt = tilting.mnist_images(mnist, 60000, 10000)
     net = models.lenet(1e-4, x.mean(axis=0))
     _, t = timed(lambda: training.fit_sgd(net, x, y, xt, yt, epochs=1, batch_size=300,
                                            learning_rate=5e-4, momentum=0.9))
-    print(f"LeNet, one epoch over 60,000 images (+ test evaluation): {t:.1f} s")
+    print(f"   LeNet, one epoch over 60,000 images (+ test evaluation): {t:.1f} s")
     logits = training.predict_logits(net, xt)
     temp = attacks.temperature_for_median_confidence(logits)
-    (_, _, steps), t = timed(lambda: attacks.targeted_gradient_ascent(
-        net, xt[:10], (yt[:10] + 1) % 10, temp))
-    print(f"targeted attack on 10 images: {t:.1f} s, {steps.sum()} gradient steps "
+    (_, _, steps), t = timed(lambda: attacks.targeted_gradient_ascent(net, xt[:10], (yt[:10] + 1) % 10, temp))
+    print(f"   targeted attack on 10 images: {t:.1f} s, {steps.sum()} gradient steps "
           f"({steps.sum() / t:.0f} image-steps/s)")
     for pair in ((0, 1), (7, 9)):
         xs, ys, _, _ = tilting.pair_data(mnist, pair, 3000)
         lams = tilting.lambda_grid(1.0)
         _, t = timed(lambda: linear_models.svm_path(xs, ys, lams))
-        print(f"SVM path {pair[0]} vs {pair[1]}, 6000 images, {len(lams)} values of lambda: {t:.1f} s")
-    for name, net in (("ReLU 2 x 1000 + batch norm", spheres.relu_net(500)), ("quadratic h 1000", spheres.quadratic_net(500))):
-        spheres.train(net, 500, 50)  # compile first
-        _, t = timed(lambda: spheres.train(net, 500, 1000))
-        print(f"spheres d = 500, {name}, batch 50: {1000 / t:.0f} steps/s")
-    cifar = data.load_cifar10()
+        print(f"   SVM path {pair[0]} vs {pair[1]}, 6000 images, {len(lams)} values of lambda: {t:.1f} s")
     xc, yc = data.to_float(cifar.x_train[:2048]), cifar.y_train[:2048]
     for steps in (0, 2):
         net = models.small_resnet()
         training.fit_robust(net, xc[:256], yc[:256], 1, 128, 0.5, steps)  # compile first
         _, t = timed(lambda: training.fit_robust(net, xc, yc, 1, 128, 0.5, steps))
-        print(f"small ResNet, batch 128, L2 PGD with {steps} steps: {len(xc) / t:.0f} training images/s")
+        print(f"   small ResNet, batch 128, L2 PGD with {steps} steps: {len(xc) / t:.0f} training images/s")
     feature_datasets.match_representation(net, xc[:250], xc[250:500], 2, 0.1)  # compile first
     _, t = timed(lambda: feature_datasets.match_representation(net, xc[:500], xc[500:1000], 20, 0.1))
-    print(f"representation matching on the small ResNet: {500 * 20 / t:.0f} image-steps/s")
-    print(f"cores: {os.cpu_count()}")
+    print(f"   representation matching on the small ResNet: {500 * 20 / t:.0f} image-steps/s")
+
+
+def chapter_times(folder: str = "book/chapters"):
+    """Section 5: wall time of each executed chapter in ``folder`` and the profile it ran with."""
+    import nbformat
+
+    print(f"\n5. Chapters last executed in {folder}/ (papermill's cell times)")
+    paths = sorted(glob.glob(os.path.join(folder, "*.ipynb")))
+    if not paths:
+        print("   none: run `make book` (PROFILE=ci or quick) first")
+        return
+    total = 0.0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        seconds = sum(t for _, t, _ in chapters.cell_times(nb))
+        total += seconds
+        print(f"   {os.path.basename(path)[:-6]:22s} {chapters.executed_profile(nb):6s} {seconds / 60:6.1f} min")
+    print(f"   {'all':22s} {'':6s} {total / 60:6.1f} min")
+
+
+SECTIONS = ("pgd", "steps", "spheres", "other", "chapters")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS, help="sections to run")
+    parser.add_argument("--pgd-images", type=int, default=500)
+    args = parser.parse_args(argv)
+    print(reproducibility.seed_everything(0))
+    print(f"cores: {os.cpu_count()}, intra-op threads: {os.environ.get('TF_NUM_INTRAOP_THREADS', 'all')}")
+    mnist = data.load_mnist()
+    cifar = data.load_cifar10() if {"steps", "other"} & set(args.only) else None
+    if "pgd" in args.only:
+        pgd_versus_art(mnist, args.pgd_images)
+    if "steps" in args.only:
+        step_costs(mnist, cifar)
+    if "spheres" in args.only:
+        spheres_rate()
+    if "other" in args.only:
+        other_costs(mnist, cifar)
+    if "chapters" in args.only:
+        chapter_times()
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # The references' own set-up (numerics.mk: AVX2, Haswell, 2 threads) is what `make test` runs.
 CONFIGS = {
     "avx-1thread": {"ONEDNN_MAX_CPU_ISA": "AVX", "OPENBLAS_CORETYPE": "Sandybridge",
-                    "NPY_DISABLE_CPU_FEATURES": "X86_V3", "threads": 1},
+                    "NPY_DISABLE_CPU_FEATURES": "X86_V3", "XLA_FLAGS": "--xla_cpu_max_isa=AVX",
+                    "threads": 1},
     "sse41-4threads": {"ONEDNN_MAX_CPU_ISA": "SSE41", "OPENBLAS_CORETYPE": "Nehalem",
-                       "NPY_DISABLE_CPU_FEATURES": "X86_V3", "threads": 4},
+                       "NPY_DISABLE_CPU_FEATURES": "X86_V3", "XLA_FLAGS": "--xla_cpu_max_isa=SSE4_2",
+                       "threads": 4},
     "no-onednn-3threads": {"TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_CORETYPE": "Zen",
                            "threads": 3},
 }

@@ -110,3 +110,25 @@ def test_network_names_round_trip():
     assert len([l for l in spheres.network("relu_h8_d3", 5).layers if l.name.startswith("h")]) == 3
     with pytest.raises(ValueError, match="relu_h"):
         spheres.network("relu8", 5)
+
+
+def test_training_in_chunks_takes_the_same_steps():
+    """Several steps per compiled call are the same steps in the same order: one step per call
+    (a second route through the same loop) reaches the same weights, and the log lands on the
+    same steps."""
+    import keras
+
+    def run(per_call, **kwargs):
+        keras.utils.set_random_seed(0)
+        net = spheres.network("relu_h32_d2", 10)
+        logs = spheres.train(net, 10, 12, 8, steps_per_call=per_call, log_every=5,
+                             on_log=lambda t, m: t, **kwargs)
+        return net.get_weights(), logs
+
+    for kwargs in ({}, {"train_size": 40}):
+        (one, logs_one), (chunked, logs_chunked) = run(1, **kwargs), run(7, **kwargs)
+        assert logs_one == logs_chunked == [5, 10]
+        for a, b in zip(one, chunked):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="steps_per_call"):
+        spheres.train(spheres.network("quad_h4", 3), 3, 1, steps_per_call=0)

@@ -257,6 +257,11 @@ def execute(slug: str, profile: str, out: str | os.PathLike, overrides: dict | N
     return executed
 
 
+def executed_profile(nb) -> str:
+    """The profile an executed notebook ran with (papermill's record), or ``"?"``."""
+    return str(nb.metadata.get("papermill", {}).get("parameters", {}).get("profile", "?"))
+
+
 def cell_times(nb) -> list[tuple[int, float, str]]:
     """Per code cell of an executed notebook (papermill's metadata): ``(index, seconds, first
     line of the source)``, slowest first. Empty for a notebook run without papermill's timing."""

@@ -170,35 +170,51 @@ def perfect_alphas(alphas, r_outer: float = R_OUTER) -> np.ndarray:
 # --- training ----------------------------------------------------------------------------------
 
 def train(model, d: int, steps: int, batch_size: int = 50, learning_rate: float = 1e-4,
-          train_size: int | None = None, seed: int = 0, log_every: int = 0, on_log=None) -> list:
+          train_size: int | None = None, seed: int = 0, log_every: int = 0, on_log=None,
+          steps_per_call: int = 100) -> list:
     """Adam on the sigmoid cross-entropy, online (fresh samples every step, ``train_size=None``)
     or on a fixed training set of ``train_size`` points. ``on_log(step, model)`` is called every
-    ``log_every`` steps; its results are returned as a list."""
+    ``log_every`` steps; its results are returned as a list.
+
+    Batches are drawn in NumPy as before, ``steps_per_call`` at a time, and one compiled call runs
+    them all (the same steps in the same order: the weights do not depend on it), so the
+    per-step cost of calling TensorFlow from Python is paid once per call.
+    """
     import keras
     import tensorflow as tf
 
+    if steps_per_call < 1:
+        raise ValueError(f"steps_per_call must be >= 1, not {steps_per_call}")
     rng = np.random.default_rng(seed)
     fixed = labelled_sample(train_size, d, rng) if train_size else None
     opt = keras.optimizers.Adam(learning_rate)
     loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
 
-    @tf.function(jit_compile=False)
-    def step(xb, yb):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(yb[:, None], model(xb, training=True))
-        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
+    @tf.function(jit_compile=True, input_signature=[tf.TensorSpec([None, batch_size, d], tf.float32),
+                                                     tf.TensorSpec([None, batch_size], tf.float32)])
+    def run(xs, ys):  # xs: (steps, batch, d)
+        for i in tf.range(tf.shape(xs)[0]):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(ys[i][:, None], model(xs[i], training=True))
+            opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+
+    def batch():
+        if fixed is None:
+            return labelled_sample(batch_size, d, rng)
+        idx = rng.integers(0, train_size, batch_size)
+        return fixed[0][idx], fixed[1][idx]
 
     logs = []
-    for t in range(1, steps + 1):
-        if fixed is None:
-            xb, yb = labelled_sample(batch_size, d, rng)
-        else:
-            idx = rng.integers(0, train_size, batch_size)
-            xb, yb = fixed[0][idx], fixed[1][idx]
-        step(tf.constant(xb), tf.constant(yb))
-        if log_every and on_log is not None and t % log_every == 0:
-            logs.append(on_log(t, model))
+    done = 0
+    while done < steps:
+        chunk = min(steps_per_call, steps - done)
+        if log_every and on_log is not None:
+            chunk = min(chunk, log_every - done % log_every)
+        xs, ys = zip(*(batch() for _ in range(chunk)))
+        run(tf.constant(np.stack(xs)), tf.constant(np.stack(ys)))
+        done += chunk
+        if log_every and on_log is not None and done % log_every == 0:
+            logs.append(on_log(done, model))
     return logs
 
 
