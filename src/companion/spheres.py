@@ -177,8 +177,9 @@ def train(model, d: int, steps: int, batch_size: int = 50, learning_rate: float 
     ``log_every`` steps; its results are returned as a list.
 
     Batches are drawn in NumPy as before, ``steps_per_call`` at a time, and one compiled call runs
-    them all (the same steps in the same order: the weights do not depend on it), so the
-    per-step cost of calling TensorFlow from Python is paid once per call.
+    them all (the same steps in the same order; XLA compiles the loop, so the weights agree with
+    one step per call to float32 rounding), so the per-step cost of calling TensorFlow from
+    Python is paid once per call.
     """
     import keras
     import tensorflow as tf
@@ -204,16 +205,17 @@ def train(model, d: int, steps: int, batch_size: int = 50, learning_rate: float 
         idx = rng.integers(0, train_size, batch_size)
         return fixed[0][idx], fixed[1][idx]
 
+    logging = bool(log_every and on_log is not None)
     logs = []
     done = 0
     while done < steps:
         chunk = min(steps_per_call, steps - done)
-        if log_every and on_log is not None:
+        if logging:
             chunk = min(chunk, log_every - done % log_every)
         xs, ys = zip(*(batch() for _ in range(chunk)))
         run(tf.constant(np.stack(xs)), tf.constant(np.stack(ys)))
         done += chunk
-        if log_every and on_log is not None and done % log_every == 0:
+        if logging and done % log_every == 0:
             logs.append(on_log(done, model))
     return logs
 
