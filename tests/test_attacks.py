@@ -151,3 +151,27 @@ def test_vanishing_margin_lies_between_the_float32_underflow_limits():
         tape.watch(z)
         loss = attacks.attack_loss(z, tf.constant([0]))
     assert np.any(tape.gradient(loss, z).numpy())  # just below it the gradient lives
+
+
+def test_clipped_cross_entropy_vanishes_where_the_softmax_rounds_past_the_clip():
+    """Analytic threshold: softmax(z)_y = 1 / (1 + 9 e^-m) rounds above 1 - 1e-7 (float32
+    0.99999988) when 9 e^-m is below about 9e-8, i.e. m > ln(1e8) = 18.4 (within float32's
+    spacing of 6e-8 near 1)."""
+    m = attacks.vanishing_margin(loss="clipped_cross_entropy")
+    assert np.log(9 / 1.2e-7) - 0.3 <= m <= np.log(9 / 6e-8) + 0.3
+    import tensorflow as tf
+
+    def logit_gradient(margin, loss):
+        z = tf.constant([[margin, 1.0, -2.0] + [0.0] * 7])
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            value = attacks.attack_loss(z, tf.constant([0]), loss)
+        return tape.gradient(value, z).numpy()
+
+    # below the clip the two cross-entropies are one function: the same gradient
+    for margin in (0.0, 3.0, 10.0):
+        np.testing.assert_allclose(logit_gradient(margin, "clipped_cross_entropy"),
+                                   logit_gradient(margin, "cross_entropy"), rtol=1e-4, atol=1e-9)
+    # past it the clipped gradient is exactly zero where the logits' one still lives
+    assert not np.any(logit_gradient(30.0, "clipped_cross_entropy"))
+    assert np.any(logit_gradient(30.0, "cross_entropy"))

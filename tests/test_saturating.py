@@ -50,3 +50,31 @@ def test_search_entries_and_an_unpenalized_readout():
     # with the readout unpenalized only the hidden layer counts: sigma'(0) + sigma'(3)
     expected = 0.25 + 1 / (1 + np.exp(-3)) * (1 - 1 / (1 + np.exp(-3)))
     assert float(saturation.penalty(z, ("sigmoid", "none"))) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_saturated_readout_keeps_the_decisions_and_hides_the_cross_entropy_gradient():
+    from companion import attacks, models, reproducibility, training
+
+    reproducibility.seed_everything(0)
+    net = models.mlp("sigmoid", width=32)
+    readout = net.get_layer("logits")
+    readout.kernel.assign(readout.kernel * 10.0)  # margins spread over 0 to a few
+    x = np.random.default_rng(0).uniform(size=(400, 28, 28, 1)).astype(np.float32)
+    before = training.predict_logits(net, x)
+    scaled = saturating.readout_saturated(net, 100.0)
+    np.testing.assert_allclose(training.predict_logits(scaled, x), 100.0 * before, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(training.predict_logits(net, x), before)  # the original is untouched
+    y = np.argmax(before, axis=1)
+    top_two = np.sort(before, axis=1)[:, -2:]
+    margin = top_two[:, 1] - top_two[:, 0]
+    grads = attacks.input_gradient(scaled, x, y).numpy().reshape(len(x), -1)
+    zero = np.all(grads == 0, axis=1)
+    far, near = margin > 1.1, margin < 0.8  # 100 x margin past 104 / below 87 (the float32 limits)
+    assert far.sum() > 20 and near.sum() > 20
+    assert zero[far].all() and not zero[near].any()
+    # the stabilized (logit-margin) FGSM is blind to the scale (up to signs of components that
+    # cancel to rounding level)
+    same = attacks.fgsm(scaled, x, y, 0.1, loss="logit_margin") == attacks.fgsm(net, x, y, 0.1, loss="logit_margin")
+    assert same.mean() > 0.999
+    with pytest.raises(ValueError, match="scale"):
+        saturating.readout_saturated(net, 0.0)

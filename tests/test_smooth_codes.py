@@ -17,6 +17,17 @@ def test_pca_projection_and_zca():
     np.testing.assert_allclose(cov / cov[0, 0], np.eye(32), atol=0.05)  # decorrelated, equal variance
 
 
+def test_offdiagonal_covariance_norm_against_numpy():
+    rng = np.random.default_rng(3)
+    for batch, units in ((128, 1000), (5, 3), (300, 40)):
+        h = rng.normal(size=(batch, units)) @ rng.normal(size=(units, units)) + rng.normal(size=units)
+        cov = np.cov(h, rowvar=False)
+        expected = np.linalg.norm(cov - np.diag(np.diag(cov)))
+        got = float(training.offdiagonal_covariance_norm(np.float32(h)))
+        assert got == pytest.approx(expected, rel=1e-4)
+    assert float(training.offdiagonal_covariance_norm(np.ones((8, 4), np.float32))) < 1e-9
+
+
 def test_column_sum_jacobian_of_a_softmax_vanishes_and_frobenius_does_not():
     import keras
     import tensorflow as tf

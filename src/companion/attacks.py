@@ -73,13 +73,19 @@ def targeted_gradient_ascent(model, x, target, temperature: float, step: float =
     return x_adv.numpy(), p.numpy(), steps.numpy()
 
 
-LOSSES = ("cross_entropy", "logit_margin", "target_log_probability")
+LOSSES = ("cross_entropy", "clipped_cross_entropy", "logit_margin", "target_log_probability")
+PROBABILITY_EPSILON = 1e-7  # Keras' backend.epsilon(), the clip of its probability-space loss
 
 
 def attack_loss(logits, y, loss: str = "cross_entropy"):
     """Per-example loss an attack ascends, from logits ``(n, k)`` and labels ``(n,)``.
 
-    ``"cross_entropy"``: the softmax cross-entropy. ``"logit_margin"``: ``max_{j != y} z_j - z_y``,
+    ``"cross_entropy"``: the softmax cross-entropy from the logits.
+    ``"clipped_cross_entropy"``: the same loss computed the way Keras' ``categorical_crossentropy``
+    computed it from a softmax output through Keras 2.1 (2017), and still does when handed
+    probabilities it cannot trace back to logits: ``-log clip(softmax(z)_y, 1e-7, 1 - 1e-7)``. Its
+    gradient is exactly zero once ``softmax(z)_y`` rounds above ``1 - 1e-7``, from a logit margin of
+    about 18 (:func:`vanishing_margin`). ``"logit_margin"``: ``max_{j != y} z_j - z_y``,
     whose gradient does not vanish when the softmax saturates (a stabilized gradient).
     ``"target_log_probability"``: ``log softmax(z)_y`` with ``y`` the *target* class; ascending it
     is a targeted attack.
@@ -88,6 +94,9 @@ def attack_loss(logits, y, loss: str = "cross_entropy"):
 
     if loss == "cross_entropy":
         return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+    if loss == "clipped_cross_entropy":
+        p = tf.gather(tf.nn.softmax(logits), y, batch_dims=1)
+        return -tf.math.log(tf.clip_by_value(p, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON))
     if loss == "logit_margin":
         true = tf.gather(logits, y, batch_dims=1)
         others = logits - 1e30 * tf.one_hot(y, tf.shape(logits)[1], dtype=logits.dtype)
@@ -97,24 +106,26 @@ def attack_loss(logits, y, loss: str = "cross_entropy"):
     raise ValueError(f"unknown attack loss {loss!r}; choose one of {list(LOSSES)}")
 
 
-def vanishing_margin(classes: int = 10) -> float:
+def vanishing_margin(classes: int = 10, loss: str = "cross_entropy") -> float:
     """The smallest logit margin ``m`` (true logit ``m``, the others 0) at which the float32
-    gradient of TensorFlow's softmax cross-entropy with respect to the logits is exactly zero,
-    found by bisection to 0.01: where every wrong-class probability ``e^-m / (1 + (k-1) e^-m)``
-    underflows; about 87.3 (``-ln`` of the smallest normal float32) on CPUs that flush subnormals
-    to zero, up to about 104 where they do not."""
+    gradient of ``loss`` (a cross-entropy of :func:`attack_loss`) with respect to the logits is
+    exactly zero, found by bisection to 0.01. For ``"cross_entropy"``: where every wrong-class
+    probability ``e^-m / (1 + (k-1) e^-m)`` underflows; about 87.3 (``-ln`` of the smallest normal
+    float32) on CPUs that flush subnormals to zero, up to about 104 where they do not. For
+    ``"clipped_cross_entropy"``: where ``softmax(z)_y`` rounds above the clip ``1 - 1e-7``, about
+    ``ln((k-1) / 1e-7)``, 18 for ten classes."""
     import tensorflow as tf
 
     def vanishes(m: float) -> bool:
         z = tf.constant([[m] + [0.0] * (classes - 1)], tf.float32)
         with tf.GradientTape() as tape:
             tape.watch(z)
-            loss = attack_loss(z, tf.constant([0]))
-        return not np.any(tape.gradient(loss, z).numpy())
+            value = attack_loss(z, tf.constant([0]), loss)
+        return not np.any(tape.gradient(value, z).numpy())
 
     lo, hi = 0.0, 1000.0
     if not vanishes(hi):
-        raise RuntimeError("the cross-entropy gradient does not vanish even at margin 1000")
+        raise RuntimeError(f"the gradient of {loss} does not vanish even at margin 1000")
     while hi - lo > 0.01:
         lo, hi = (lo, (lo + hi) / 2) if vanishes((lo + hi) / 2) else ((lo + hi) / 2, hi)
     return hi
@@ -123,8 +134,9 @@ def vanishing_margin(classes: int = 10) -> float:
 def input_gradient(model, x, y, loss: str = "cross_entropy"):
     """Input gradient of an :func:`attack_loss` at ``x`` ``(n, ...)``; a tensor like ``x``.
 
-    For the cross-entropy it vanishes exactly in float32 once every wrong-class probability
-    underflows (a logit margin beyond about 104), however the cross-entropy is written.
+    For the cross-entropy from logits it vanishes exactly in float32 once every wrong-class
+    probability underflows (a logit margin beyond about 87 to 104); for the clipped cross-entropy
+    from a margin of about 18 (:func:`vanishing_margin`).
     """
     import tensorflow as tf
 

@@ -10,13 +10,15 @@ import numpy as np
 from . import attacks, training
 
 SMALLEST_NORMAL_FLOAT32 = float(np.finfo(np.float32).tiny)
+UNTARGETED_LOSSES = ("cross_entropy", "clipped_cross_entropy", "logit_margin")
 
 
 def gradient_shares(model, x, y) -> dict:
     """Shares of inputs whose float32 input gradient is exactly zero, or below the smallest
-    normal float32 everywhere, for the cross-entropy and for the logit margin."""
+    normal float32 everywhere, for each loss of :data:`UNTARGETED_LOSSES` (the two ways of
+    writing the cross-entropy and the logit margin): ``{loss: {"zero", "subnormal"}}``."""
     out = {}
-    for loss in attacks.LOSSES:
+    for loss in UNTARGETED_LOSSES:
         g = np.abs(attacks.batched(attacks.input_gradient, model, x, y, loss=loss, batch_size=500))
         g = g.reshape(len(x), -1)
         out[loss] = {"zero": float(np.mean(np.all(g == 0, axis=1))),
@@ -25,7 +27,7 @@ def gradient_shares(model, x, y) -> dict:
 
 
 def fgsm_accuracy(model, x, y, eps: float, loss: str) -> float:
-    """Accuracy under FGSM with the cross-entropy or the stabilized logit-margin gradient."""
+    """Accuracy under FGSM with a cross-entropy or the stabilized logit-margin gradient."""
     return training.accuracy(model, attacks.batched(attacks.fgsm, model, x, y, eps, loss=loss, batch_size=500), y)
 
 

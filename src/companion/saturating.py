@@ -123,6 +123,28 @@ def evaluate(model, x, y, eps: float = FGSM_EPS) -> dict:
             "logit_margin": float(np.median(top_two[:, 1] - top_two[:, 0]))}
 
 
+# The readout saturated on purpose: logits times 100 put a margin of 1.04 past the float32
+# limit (about 104) where the cross-entropy's gradient vanishes on every CPU.
+READOUT_SCALE = 100.0
+
+
+def readout_saturated(model, scale: float = READOUT_SCALE):
+    """A copy of ``model`` whose readout (the ``logits`` layer's kernel and bias) is multiplied
+    by ``scale``: the same decisions and the same logit-margin gradient direction, a softmax
+    saturated ``scale`` times further. Not a network of the paper: one that has the critique's
+    premise by construction. ``model`` is left unchanged."""
+    import keras
+
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, not {scale}")
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    readout = copy.get_layer("logits")
+    readout.kernel.assign(readout.kernel * scale)
+    readout.bias.assign(readout.bias * scale)
+    return copy
+
+
 def choose(candidates: list[dict], vanilla_clean: float, max_drop: float = 0.03) -> int:
     """The rule fixed before any run: among candidates whose validation accuracy is at most
     ``max_drop`` below the vanilla network's, the one with the highest validation FGSM accuracy

@@ -18,7 +18,8 @@ def train_cifar(dataset: data.Dataset, epochs: int, train_size: int, c1: float =
              "train_size": train_size, "c1": c1, "c2": c2, "jacobian": jacobian if c2 else None,
              "seed": seed, "batch_size": batch_size,
              "code": cache.code_fingerprint(models.cifar_cnn, training.fit_smooth, training.run_epochs,
-                                            training.smoothness_penalties, train_cifar)}
+                                            training.smoothness_penalties, training.offdiagonal_covariance_norm,
+                                            train_cifar)}
 
     def fit():
         import keras

@@ -169,10 +169,24 @@ def smoothness_penalties(model, probe, xb, jacobian: str, with_jacobian: bool = 
     else:
         g = tape.gradient(summed, xb)
         jac_term = tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(g), axis=[1, 2, 3]) + 1e-20))
+    return offdiagonal_covariance_norm(hidden), jac_term, logits
+
+
+def offdiagonal_covariance_norm(hidden):
+    """``||offdiag C||_F`` for the covariance ``C`` ``(units, units)`` over the batch of
+    ``hidden`` ``(batch, units)``, without forming ``C``: ``||C||_F^2`` is the squared Frobenius
+    norm of the batch Gram matrix ``H_c H_c^T`` ``(batch, batch)``, and the diagonal of ``C`` is
+    the column sums of ``H_c^2`` (``H_c`` centred). 8x fewer multiplies than ``C`` for a batch
+    of 128 and 1000 units; no cancellation to fear, since a covariance of rank below the batch
+    size keeps most of its Frobenius norm off the diagonal."""
+    import tensorflow as tf
+
     centred = hidden - tf.reduce_mean(hidden, axis=0, keepdims=True)
-    cov = tf.matmul(centred, centred, transpose_a=True) / tf.cast(tf.shape(hidden)[0] - 1, tf.float32)
-    off = cov - tf.linalg.diag(tf.linalg.diag_part(cov))
-    return tf.sqrt(tf.reduce_sum(tf.square(off)) + 1e-20), jac_term, logits
+    gram = tf.matmul(centred, centred, transpose_b=True)
+    diagonal = tf.reduce_sum(tf.square(centred), axis=0)
+    off_squared = tf.reduce_sum(tf.square(gram)) - tf.reduce_sum(tf.square(diagonal))
+    scale = tf.cast(tf.shape(hidden)[0] - 1, hidden.dtype)
+    return tf.sqrt(tf.maximum(off_squared, 0.0) / scale ** 2 + 1e-20)
 
 
 def fit_smooth(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1e-3,
