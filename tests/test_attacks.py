@@ -175,3 +175,14 @@ def test_clipped_cross_entropy_vanishes_where_the_softmax_rounds_past_the_clip()
     # past it the clipped gradient is exactly zero where the logits' one still lives
     assert not np.any(logit_gradient(30.0, "clipped_cross_entropy"))
     assert np.any(logit_gradient(30.0, "cross_entropy"))
+
+
+def test_pgd_traces_once_per_model_and_loss():
+    """Other budgets, step counts and batches reuse the compiled graph; results are unchanged."""
+    W, x, y, model = _correctly_classified(7, 30, 0.2, 0.8)
+    first = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin")
+    attacks.pgd(model, x[:7], y[:7], eps=0.2, steps=3, step_size=0.05, loss="logit_margin")
+    again = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin")
+    graph = attacks._compiled_pgd(model, "logit_margin", "linf", (0.0, 1.0))
+    assert graph.experimental_get_tracing_count() <= 2  # at most once more for a new batch shape
+    np.testing.assert_array_equal(first, again)

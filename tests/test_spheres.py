@@ -100,6 +100,10 @@ def test_error_rates_bound():
     rates = spheres.error_rates(model, 10, 3000, np.random.default_rng(6))
     assert rates["inner"]["errors"] == rates["outer"]["errors"] == 0
     assert rates["inner"]["upper_95"] == pytest.approx(1e-3)
+    inner = spheres.error_rates(model, 10, 3000, np.random.default_rng(6), which=("inner",))
+    assert list(inner) == ["inner"] and inner["inner"] == rates["inner"]  # the same draws, first
+    with pytest.raises(ValueError, match="spheres"):
+        spheres.error_rates(model, 10, 30, np.random.default_rng(6), which=("middle",))
 
 
 def test_network_names_round_trip():

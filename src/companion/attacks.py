@@ -1,5 +1,8 @@
-"""Adversarial attacks: batched, compiled, working on logits (never a softmax's gradient)."""
+"""Adversarial attacks: batched, compiled, working on logits. The one loss that goes through the
+softmax's probabilities, ``"clipped_cross_entropy"``, is there to show what that costs."""
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 from scipy.optimize import brentq
@@ -199,6 +202,28 @@ def pgd_ascent(model, x0, y, start, eps: float, steps: int, step_size: float,
     return xa
 
 
+_PGD_GRAPHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _compiled_pgd(model, loss: str, norm: str, bounds: tuple):
+    """The compiled PGD run for ``model`` and one (loss, norm, bounds), traced once and kept
+    while the model lives: budget, steps and step size are tensor arguments, so attacking the
+    same model at other settings or on other batches does not trace it again."""
+    import tensorflow as tf
+
+    graphs = _PGD_GRAPHS.setdefault(model, {})
+    if (loss, norm, bounds) not in graphs:
+        @tf.function(jit_compile=False, reduce_retracing=True)
+        def run(x0, y, start, eps, steps, step_size):
+            xa = pgd_ascent(model, x0, y, start, eps, steps, step_size, loss, norm, bounds)
+            logits = model(xa, training=False)
+            fooled = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), y)
+            return xa, fooled, attack_loss(logits, y, loss)
+
+        graphs[loss, norm, bounds] = run
+    return graphs[loss, norm, bounds]
+
+
 def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1,
         loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0), seed: int = 0):
     """Projected gradient ascent on ``loss`` within the ``norm`` ball of radius ``eps``.
@@ -221,13 +246,11 @@ def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1
     x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
     y = tf.convert_to_tensor(np.asarray(y, np.int32))
     shape = [-1] + [1] * (len(x0.shape) - 1)
+    compiled = _compiled_pgd(model, loss, norm, tuple(bounds))
+    settings = (tf.constant(eps, tf.float32), tf.constant(steps, tf.int32), tf.constant(step_size, tf.float32))
 
-    @tf.function(jit_compile=False)
     def run(start):
-        xa = pgd_ascent(model, x0, y, start, eps, steps, step_size, loss, norm, bounds)
-        logits = model(xa, training=False)
-        fooled = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), y)
-        return xa, fooled, attack_loss(logits, y, loss)
+        return compiled(x0, y, start, *settings)
 
     rng = np.random.default_rng(seed)
     best, best_fooled, best_loss = None, None, None

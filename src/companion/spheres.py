@@ -220,11 +220,18 @@ def train(model, d: int, steps: int, batch_size: int = 50, learning_rate: float 
     return logs
 
 
-def error_rates(model, d: int, n: int, rng, r_outer: float = R_OUTER, batch: int = 10000) -> dict:
-    """Errors on ``n`` uniform points of each sphere: counts, and the rates with their one-sided
-    95% upper bounds (``3 / n`` when no error is seen, the rule of three; Clopper-Pearson else)."""
+def error_rates(model, d: int, n: int, rng, r_outer: float = R_OUTER, batch: int = 10000,
+                which: tuple = ("inner", "outer")) -> dict:
+    """Errors on ``n`` uniform points of each sphere in ``which``: counts, and the rates with
+    their one-sided 95% upper bounds (``3 / n`` when no error is seen, the rule of three;
+    Clopper-Pearson else)."""
+    unknown = set(which) - {"inner", "outer"}
+    if unknown:
+        raise ValueError(f"which names the spheres 'inner' and 'outer', not {sorted(unknown)}")
     out = {}
     for name, radius, label in (("inner", 1.0, 0), ("outer", r_outer, 1)):
+        if name not in which:
+            continue
         errors, done = 0, 0
         while done < n:
             x = sample(min(batch, n - done), d, radius, rng).astype(np.float32)
@@ -275,6 +282,8 @@ def manifold_attack(model, x, steps: int, step_size: float, stop_at_first_error:
             active = tf.ones_like(outer, tf.bool)
             if stop_at_first_error:
                 active = tf.logical_not(is_fooled(logit))
+                if not tf.reduce_any(active):  # every point has stopped: the rest changes nothing
+                    break
             moved = xa + step_size * g / tf.maximum(tf.norm(g, axis=1, keepdims=True), 1e-12)
             if stay_on_sphere:
                 moved = radius * moved / tf.norm(moved, axis=1, keepdims=True)
@@ -384,7 +393,7 @@ def tradeoff_point(model, d: int, n_eval: int, n_points: int, steps: int, step_s
     """Figure 5: inner-sphere error rate (``n_eval`` samples) and mean distance to the nearest
     error found by the nearest-error manifold attack from ``n_points`` inner points (points
     where no error was found count at the distance the attack had walked)."""
-    rate = error_rates(model, d, n_eval, rng)["inner"]["rate"]
+    rate = error_rates(model, d, n_eval, rng, which=("inner",))["inner"]["rate"]
     x = sample(n_points, d, 1.0, rng).astype(np.float32)
     x_adv, fooled = manifold_attack(model, x, steps, step_size)
     dist = np.linalg.norm(x_adv - x, axis=1)
