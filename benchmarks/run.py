@@ -64,10 +64,14 @@ def pgd_versus_art(mnist, images: int, eps: float = 0.1, steps: int = 40):
                                                    num_random_init=0, batch_size=images, verbose=False)
     art_adv, t_art = timed(lambda: art_pgd.generate(xs, np.eye(10, dtype=np.float32)[ys]))
     acc_ours, acc_art = training.accuracy(net, ours_adv, ys), training.accuracy(net, art_adv, ys)
+    peak = matmul_gflops(2048, 2048, 2048)
+    per_image_step = 2 * forward_flops(net)  # the forward pass and the backward pass to the input
     print(f"\n1. PGD L-inf, {steps} steps, eps {eps}, step {step:g}, cross-entropy, {images} MNIST test images, "
           f"CNN of Table 2 (1 epoch on 10,000 images; clean {100 * training.accuracy(net, xs, ys):.1f}%)")
-    print(f"   companion.attacks.pgd : {images / t_ours:7.1f} images/s, robust accuracy {100 * acc_ours:.1f}%")
-    print(f"   ART PGD (TF2)         : {images / t_art:7.1f} images/s, robust accuracy {100 * acc_art:.1f}%")
+    for name, seconds, acc in (("companion.attacks.pgd", t_ours, acc_ours), ("ART PGD (TF2)", t_art, acc_art)):
+        gflops = images * steps * per_image_step / seconds / 1e9
+        print(f"   {name:22s}: {images / seconds:7.1f} images/s, robust accuracy {100 * acc:.1f}%, "
+              f"~{gflops:.0f} GFLOP/s = {100 * gflops / peak:.0f}% of the {peak:.0f} GFLOP/s matmul peak")
     agree = abs(acc_ours - acc_art) <= 0.01
     print(f"   ratio {t_art / t_ours:.2f}x (goal >= 2x: {'met' if t_art / t_ours >= 2 else 'not met'}); "
           f"accuracies {'agree' if agree else 'DIFFER'} within one point")
@@ -114,6 +118,22 @@ def step_costs(mnist, cifar):
         ratio = seconds / plain[model]
         verdict = "" if goal is None else f"  (goal <= {goal}x: {'met' if ratio <= goal else 'not met'})"
         print(f"   {model:34s} {term:38s} {1000 * seconds:8.1f} ms  {ratio:5.2f}x plain{verdict}")
+
+
+def forward_flops(model) -> float:
+    """FLOPs of one image's forward pass, counting Conv2D and Dense multiply-adds only
+    (2 per multiply-add; pooling, biases and activations not counted)."""
+    total = 0.0
+    for layer in model.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        if len(kernel.shape) == 4:  # Conv2D: (kh, kw, in, out) at every output position
+            out_h, out_w = layer.output.shape[1:3]
+            total += 2.0 * out_h * out_w * np.prod(kernel.shape)
+        elif len(kernel.shape) == 2:
+            total += 2.0 * np.prod(kernel.shape)
+    return float(total)
 
 
 def dense_training_flops(model, batch: int) -> float:
