@@ -41,11 +41,12 @@ def pgd_accuracy(model, x, y, eps: float, steps: int, restarts: int = 1, seed: i
     return training.accuracy(model, x_adv, y)
 
 
-def transfer_accuracy(source, target, x, y, eps: float, steps: int) -> float:
-    """Accuracy of ``target`` on PGD examples crafted on ``source`` (a black-box attack)."""
+def transfer_accuracy(source, targets: list, x, y, eps: float, steps: int) -> list[float]:
+    """Accuracy of each model of ``targets`` on the same PGD examples, crafted once on ``source``
+    (a black-box attack: no gradient of a target is used)."""
     step = 2.5 * eps / max(steps, 1)
     x_adv = attacks.batched(attacks.pgd, source, x, y, eps, steps, step, 1, "logit_margin", batch_size=500)
-    return training.accuracy(target, x_adv, y)
+    return [training.accuracy(target, x_adv, y) for target in targets]
 
 
 def masking_signs(fgsm: float, pgd: float, pgd_one_restart: float, transfer: float,
