@@ -25,10 +25,14 @@ SETTINGS = {
 
 
 # Saturated-network candidates per architecture: (reduction over units, lambda step per
-# minibatch, lambda max). The first is the paper's schedule read literally (sum, eq. 8).
+# minibatch, lambda max). The first is the paper's schedule read literally (sum, eq. 8). Two
+# more readings of it are written as equivalent schedules: the penalty summed over the minibatch
+# of 128 too (lambda x 128), and one annealing step per epoch of 430 minibatches (step / 430).
+_BATCH, _MINIBATCHES_PER_EPOCH = 128, -(-55000 // 128)
 _SATURATION_SEARCH = {  # (reduction, lam_step, lam_max[, width[, readout penalized]])
     "sigmoid_mlp": (("sum", 1e-3, 1.74), ("mean", 1e-3, 1.74), ("sum", 2e-4, 1.74), ("sum", 2.5e-4, 0.1),
-                    ("mean", 0.05, 20.0), ("mean", 0.05, 20.0, 2000), ("mean", 0.05, 20.0, 1000, False)),
+                    ("mean", 0.05, 20.0), ("mean", 0.05, 20.0, 2000), ("mean", 0.05, 20.0, 1000, False),
+                    ("sum", 1e-3 * _BATCH, 1.74 * _BATCH), ("sum", 1e-3 / _MINIBATCHES_PER_EPOCH, 1.74)),
     "relu_mlp": (("sum", 1e-10, 3.99e-8), ("sum", 1e-7, 3.99e-5), ("mean", 1e-4, 3.99e-2)),
     "cnn": (("sum", 1e-5, 1e-5), ("sum", 1e-5, 1e-3)),
 }
