@@ -186,3 +186,51 @@ def test_pgd_traces_once_per_model_and_loss():
     graph = attacks._compiled_pgd(model, "logit_margin", "linf", (0.0, 1.0))
     assert graph.experimental_get_tracing_count() <= 2  # at most once more for a new batch shape
     np.testing.assert_array_equal(first, again)
+
+
+def _linear_min_distance(W, c, x):
+    """Analytic L2 distance from each row of ``x`` to the nearest boundary of ``argmax(x W + c)``."""
+    z = x @ W + c
+    y = z.argmax(1)
+    rows = np.arange(len(x))
+    d = np.full(len(x), np.inf)
+    for j in range(W.shape[1]):
+        normal = W[:, j][None] - W[:, y].T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dj = (z[rows, y] - z[:, j]) / np.linalg.norm(normal, axis=1)
+        d = np.minimum(d, np.where(y == j, np.inf, dj))
+    return y, d
+
+
+def test_deepfool_finds_the_nearest_linear_boundary():
+    rng = np.random.default_rng(4)
+    W, c = rng.normal(size=(6, 4)), rng.normal(size=4)
+    x = rng.normal(size=(200, 6))
+    y, d = _linear_min_distance(W, c, x)
+    model = linear_model(W, c)
+    x_adv, distance = attacks.deepfool(model, x, y, steps=5, overshoot=0.02, bounds=None, batch_size=64)
+    np.testing.assert_allclose(distance, 1.02 * d, rtol=1e-4)
+    np.testing.assert_allclose(distance, np.linalg.norm(x_adv - x, axis=1), rtol=1e-5)
+    assert np.all(np.argmax(x_adv @ W + c, axis=1) != y)
+    # already misclassified: distance 0, image unchanged
+    wrong = (y + 1) % 4
+    x_same, zero = attacks.deepfool(model, x[:5], wrong[:5], bounds=None)
+    assert np.all(zero == 0) and np.allclose(x_same, x[:5])
+
+
+def test_deepfool_in_bounds_is_never_nearer_than_the_free_boundary():
+    """Within [0, 1] the nearest error can only be farther than without bounds; DeepFool keeps
+    its images inside and still crosses (pixels at a bound are linearized out)."""
+    rng = np.random.default_rng(5)
+    W, c = rng.normal(size=(8, 3)), rng.normal(size=3)
+    x = rng.uniform(0, 1, size=(100, 8))
+    x[:, :3] = 0.0  # pixels on the lower bound, as MNIST's background is
+    y, d = _linear_min_distance(W, c, x)
+    x_adv, distance = attacks.deepfool(linear_model(W, c), x, y, steps=50, overshoot=0.02)
+    fooled = np.isfinite(distance)
+    assert fooled.mean() > 0.9
+    assert x_adv.min() >= 0 and x_adv.max() <= 1
+    assert np.all(distance[fooled] >= d[fooled] - 1e-5)
+    assert np.all(np.argmax(x_adv[fooled] @ W + c, axis=1) != y[fooled])
+    with pytest.raises(ValueError, match="candidates"):
+        attacks.deepfool(linear_model(W, c), x, y, candidates=0)

@@ -202,26 +202,34 @@ def pgd_ascent(model, x0, y, start, eps: float, steps: int, step_size: float,
     return xa
 
 
-_PGD_GRAPHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_GRAPHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _compiled(model, key: tuple, build):
+    """The compiled graph ``build()`` for ``model`` and ``key``, made once and kept while the
+    model lives, so that attacking the same model again (other settings, other batches) does not
+    trace it again."""
+    graphs = _GRAPHS.setdefault(model, {})
+    if key not in graphs:
+        graphs[key] = build()
+    return graphs[key]
 
 
 def _compiled_pgd(model, loss: str, norm: str, bounds: tuple):
-    """The compiled PGD run for ``model`` and one (loss, norm, bounds), traced once and kept
-    while the model lives: budget, steps and step size are tensor arguments, so attacking the
-    same model at other settings or on other batches does not trace it again."""
+    """The compiled PGD run for ``model`` and one (loss, norm, bounds): budget, steps and step
+    size are tensor arguments."""
     import tensorflow as tf
 
-    graphs = _PGD_GRAPHS.setdefault(model, {})
-    if (loss, norm, bounds) not in graphs:
+    def build():
         @tf.function(jit_compile=False, reduce_retracing=True)
         def run(x0, y, start, eps, steps, step_size):
             xa = pgd_ascent(model, x0, y, start, eps, steps, step_size, loss, norm, bounds)
             logits = model(xa, training=False)
             fooled = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), y)
             return xa, fooled, attack_loss(logits, y, loss)
+        return run
 
-        graphs[loss, norm, bounds] = run
-    return graphs[loss, norm, bounds]
+    return _compiled(model, ("pgd", loss, norm, bounds), build)
 
 
 def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1,
@@ -313,6 +321,81 @@ def spsa(model, x, y, eps: float, steps: int, samples: int = 64, delta: float = 
         return xa
 
     return run().numpy()
+
+
+def _deepfool_graph(model, bounds, candidates):
+    import tensorflow as tf
+
+    def build():
+        @tf.function(jit_compile=False, reduce_retracing=True)
+        def run(x0, y, steps, overshoot):
+            pixel_axes = list(range(1, len(x0.shape)))
+            r_total, xa = tf.zeros_like(x0), x0
+            for _ in tf.range(steps):
+                with tf.GradientTape(persistent=True) as tape:
+                    tape.watch(xa)
+                    logits = model(xa, training=False)
+                    classes = logits.shape[1]
+                    diffs = logits - tf.gather(logits, y, batch_dims=1)[:, None]  # z_j - z_y
+                    others = diffs - 1e30 * tf.one_hot(y, classes)
+                    k = classes - 1 if candidates is None else min(candidates, classes - 1)
+                    chosen = tf.gather(diffs, tf.math.top_k(others, k).indices, batch_dims=1)  # (n, k)
+                    columns = tf.unstack(chosen, num=k, axis=1)
+                active = tf.equal(tf.argmax(logits, 1, output_type=tf.int32), y)
+                if not tf.reduce_any(active):
+                    break
+                grads = tf.stack([tape.gradient(c, xa) for c in columns], axis=1)  # (n, k, ...)
+                del tape
+                if bounds is not None:  # a pixel at a bound moves only inwards: linearize in the others
+                    at_low = tf.logical_and(xa[:, None] <= bounds[0], grads < 0)
+                    at_high = tf.logical_and(xa[:, None] >= bounds[1], grads > 0)
+                    grads = tf.where(tf.logical_or(at_low, at_high), tf.zeros_like(grads), grads)
+                norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[a + 1 for a in pixel_axes]))
+                nearest = tf.argmin(tf.abs(chosen) / tf.maximum(norms, 1e-12), axis=1, output_type=tf.int32)
+                w = tf.gather(grads, nearest, batch_dims=1)
+                f = tf.gather(chosen, nearest, batch_dims=1)
+                scale = tf.abs(f) / tf.maximum(tf.reduce_sum(tf.square(w), axis=pixel_axes), 1e-24)
+                mask = tf.cast(active, x0.dtype)
+                r_total += w * tf.reshape(scale * mask, [-1] + [1] * len(pixel_axes))
+                xa = x0 + (1.0 + overshoot) * r_total
+                if bounds is not None:
+                    xa = tf.clip_by_value(xa, *bounds)
+            fooled = tf.not_equal(tf.argmax(model(xa, training=False), 1, output_type=tf.int32), y)
+            size = tf.sqrt(tf.reduce_sum(tf.square(xa - x0), axis=pixel_axes))
+            return xa, tf.where(fooled, size, tf.fill(tf.shape(size), float("inf")))
+        return run
+
+    return _compiled(model, ("deepfool", bounds, candidates), build)
+
+
+def deepfool(model, x, y, steps: int = 50, overshoot: float = 0.02, bounds: tuple | None = (0.0, 1.0),
+             candidates: int | None = None, batch_size: int = 500):
+    """Minimal-L2 attack (DeepFool, Moosavi-Dezfooli et al. 2016) on the logits.
+
+    Each step linearizes every ``z_j - z_y`` at the current point, steps to the nearest of those
+    hyperplanes, and stops for an image once its label has changed; the sum of the steps is
+    scaled by ``1 + overshoot`` to cross the boundary. For a linear model the first step lands
+    on the nearest boundary, so the distance is exact up to the overshoot. With ``bounds``, a
+    pixel at a bound whose gradient points outwards is left out of the linearization (else the
+    clipped steps stall); ``bounds=None`` leaves the pixels unclipped. ``candidates`` limits each
+    step to the classes with the highest logits other than ``y`` (one gradient each; all by
+    default), as the DeepFool paper did for ImageNet. ``x``: ``(n, ...)``, ``y``: ``(n,)``.
+
+    Returns ``(x_adv, distance)``: ``distance`` ``(n,)`` is ``||x_adv - x||_2`` where the label
+    changed (0 where ``x`` was already misclassified) and ``inf`` where it did not within
+    ``steps``, an upper bound on the distance to the nearest error.
+    """
+    import tensorflow as tf
+
+    if steps < 1 or overshoot < 0 or (candidates is not None and candidates < 1):
+        raise ValueError(f"need steps >= 1, overshoot >= 0 and candidates >= 1 (or None), got {steps}, "
+                         f"{overshoot}, {candidates}")
+    run = _deepfool_graph(model, None if bounds is None else tuple(bounds), candidates)
+    x, y = np.asarray(x, np.float32), np.asarray(y, np.int32)
+    parts = [run(tf.convert_to_tensor(x[i:i + batch_size]), tf.convert_to_tensor(y[i:i + batch_size]),
+                 tf.constant(steps, tf.int32), tf.constant(overshoot, tf.float32))
+             for i in range(0, len(x), batch_size)]
+    return (np.concatenate([p[0].numpy() for p in parts]), np.concatenate([p[1].numpy() for p in parts]))
 
 
 def batched(attack, model, x, y, *args, batch_size: int = 1000, **kwargs) -> np.ndarray:

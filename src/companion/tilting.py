@@ -100,6 +100,7 @@ def svm_sweep(dataset: data.Dataset, pair, per_class: int, lams) -> dict:
 # --- LeNet on MNIST ----------------------------------------------------------------------------
 
 LENET_TRAINING = dict(batch_size=300, learning_rate=5e-4, momentum=0.9)
+LENET_WEIGHT_DECAYS = {"LeNet-low": 1e-4, "LeNet-high": 1e-1}
 
 
 def mnist_images(dataset: data.Dataset, train_size: int, test_size: int):
