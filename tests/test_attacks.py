@@ -216,6 +216,10 @@ def test_deepfool_finds_the_nearest_linear_boundary():
     wrong = (y + 1) % 4
     x_same, zero = attacks.deepfool(model, x[:5], wrong[:5], bounds=None)
     assert np.all(zero == 0) and np.allclose(x_same, x[:5])
+    # bisection takes back the overshoot, staying on the misclassified side
+    x_ref, refined = attacks.deepfool(model, x, y, steps=5, overshoot=0.5, bounds=None, refine_steps=12)
+    assert np.all(refined >= d * (1 - 1e-5)) and np.all(refined <= d * (1 + 1.5 / 2 ** 12 + 1e-5))
+    assert np.all(np.argmax(x_ref @ W + c, axis=1) != y)
 
 
 def test_deepfool_in_bounds_is_never_nearer_than_the_free_boundary():

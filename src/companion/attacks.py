@@ -328,8 +328,12 @@ def _deepfool_graph(model, bounds, candidates):
 
     def build():
         @tf.function(jit_compile=False, reduce_retracing=True)
-        def run(x0, y, steps, overshoot):
+        def run(x0, y, steps, overshoot, refine_steps):
             pixel_axes = list(range(1, len(x0.shape)))
+
+            def size_of(v):
+                return tf.sqrt(tf.reduce_sum(tf.square(v), axis=pixel_axes))
+
             r_total, xa = tf.zeros_like(x0), x0
             for _ in tf.range(steps):
                 with tf.GradientTape(persistent=True) as tape:
@@ -361,7 +365,17 @@ def _deepfool_graph(model, bounds, candidates):
                 if bounds is not None:
                     xa = tf.clip_by_value(xa, *bounds)
             fooled = tf.not_equal(tf.argmax(model(xa, training=False), 1, output_type=tf.int32), y)
-            size = tf.sqrt(tf.reduce_sum(tf.square(xa - x0), axis=pixel_axes))
+            # the last linearization may overshoot far past the boundary: bisect the segment
+            # x0 -> xa for a nearer point that is still misclassified
+            lo, hi = tf.zeros_like(size_of(x0)), tf.ones_like(size_of(x0))
+            for _ in tf.range(refine_steps):
+                mid = (lo + hi) / 2
+                xm = x0 + tf.reshape(mid, [-1] + [1] * len(pixel_axes)) * (xa - x0)
+                wrong = tf.not_equal(tf.argmax(model(xm, training=False), 1, output_type=tf.int32), y)
+                hi, lo = tf.where(wrong, mid, hi), tf.where(wrong, lo, mid)
+            xa = tf.where(tf.reshape(fooled, [-1] + [1] * len(pixel_axes)),
+                          x0 + tf.reshape(hi, [-1] + [1] * len(pixel_axes)) * (xa - x0), xa)
+            size = size_of(xa - x0)
             return xa, tf.where(fooled, size, tf.fill(tf.shape(size), float("inf")))
         return run
 
@@ -369,7 +383,7 @@ def _deepfool_graph(model, bounds, candidates):
 
 
 def deepfool(model, x, y, steps: int = 50, overshoot: float = 0.02, bounds: tuple | None = (0.0, 1.0),
-             candidates: int | None = None, batch_size: int = 500):
+             candidates: int | None = None, refine_steps: int = 0, batch_size: int = 500):
     """Minimal-L2 attack (DeepFool, Moosavi-Dezfooli et al. 2016) on the logits.
 
     Each step linearizes every ``z_j - z_y`` at the current point, steps to the nearest of those
@@ -379,7 +393,11 @@ def deepfool(model, x, y, steps: int = 50, overshoot: float = 0.02, bounds: tupl
     pixel at a bound whose gradient points outwards is left out of the linearization (else the
     clipped steps stall); ``bounds=None`` leaves the pixels unclipped. ``candidates`` limits each
     step to the classes with the highest logits other than ``y`` (one gradient each; all by
-    default), as the DeepFool paper did for ImageNet. ``x``: ``(n, ...)``, ``y``: ``(n,)``.
+    default), as the DeepFool paper did for ImageNet. ``refine_steps`` > 0 then bisects the
+    segment from ``x`` to the result that many times for the nearest point on it that is still
+    misclassified (forward passes only): where a step has overshot far past the boundary, as on
+    saturated networks whose small gradients make the linearization reach too far, this
+    tightens the distance. ``x``: ``(n, ...)``, ``y``: ``(n,)``.
 
     Returns ``(x_adv, distance)``: ``distance`` ``(n,)`` is ``||x_adv - x||_2`` where the label
     changed (0 where ``x`` was already misclassified) and ``inf`` where it did not within
@@ -387,13 +405,14 @@ def deepfool(model, x, y, steps: int = 50, overshoot: float = 0.02, bounds: tupl
     """
     import tensorflow as tf
 
-    if steps < 1 or overshoot < 0 or (candidates is not None and candidates < 1):
-        raise ValueError(f"need steps >= 1, overshoot >= 0 and candidates >= 1 (or None), got {steps}, "
-                         f"{overshoot}, {candidates}")
+    if steps < 1 or overshoot < 0 or refine_steps < 0 or (candidates is not None and candidates < 1):
+        raise ValueError(f"need steps >= 1, overshoot >= 0, refine_steps >= 0 and candidates >= 1 (or None), "
+                         f"got {steps}, {overshoot}, {refine_steps}, {candidates}")
     run = _deepfool_graph(model, None if bounds is None else tuple(bounds), candidates)
     x, y = np.asarray(x, np.float32), np.asarray(y, np.int32)
     parts = [run(tf.convert_to_tensor(x[i:i + batch_size]), tf.convert_to_tensor(y[i:i + batch_size]),
-                 tf.constant(steps, tf.int32), tf.constant(overshoot, tf.float32))
+                 tf.constant(steps, tf.int32), tf.constant(overshoot, tf.float32),
+                 tf.constant(refine_steps, tf.int32))
              for i in range(0, len(x), batch_size)]
     return (np.concatenate([p[0].numpy() for p in parts]), np.concatenate([p[1].numpy() for p in parts]))
 

@@ -127,7 +127,7 @@ SETTINGS["smooth_codes"] = {
 # The synthesis chapter measures the other chapters' networks (it trains none of its own: they
 # come from the cache, under the same profile). Radii and noise levels are per data set, in
 # [0, 1] pixel units, L2.
-_SYNTHESIS_COMMON = dict(pgd_eps={"mnist": 1.0, "cifar10": 0.25}, noise_sigma={"mnist": 0.3, "cifar10": 0.05})
+_SYNTHESIS_COMMON = dict(deepfool_candidates=3, pgd_eps={"mnist": 1.0, "cifar10": 0.25}, noise_sigma={"mnist": 0.3, "cifar10": 0.05})
 SETTINGS["synthesis"] = {
     "ci": dict(seed=0, size=50, spectrum_size=200, hi=40, pgd_steps=5, deepfool_steps=10, noise_images=20,
                noise_copies=4, kurtosis_dim=2000, kurtosis_vectors=20, **_SYNTHESIS_COMMON),

@@ -81,15 +81,20 @@ def mnist_splits(dataset: data.Dataset, train_size: int):
             dataset.y_train[-VALIDATION_SIZE:], xt, dataset.y_test)
 
 
+def _parts(dataset: data.Dataset, recipe: Recipe) -> dict:
+    """Everything that determines the network of ``recipe``: its cache key."""
+    return {"experiment": "saturating", "data": dataset.sha256, **asdict(recipe),
+            "adversarial": ADVERSARIAL, "kinds": recipe.kinds,
+            "code": cache.code_fingerprint(models.mlp, models.cnn, models.build,
+                                           models.preactivation_names, models.preactivation_model,
+                                           saturation.complementary, saturation.penalty,
+                                           saturation.annealed_lambda, training.fit_adam,
+                                           training.run_epochs, train)}
+
+
 def train(dataset: data.Dataset, recipe: Recipe):
     """Train (or load from the cache) the network of ``recipe``: ``(model, history)``."""
-    parts = {"experiment": "saturating", "data": dataset.sha256, **asdict(recipe),
-             "adversarial": ADVERSARIAL, "kinds": recipe.kinds,
-             "code": cache.code_fingerprint(models.mlp, models.cnn, models.build,
-                                            models.preactivation_names, models.preactivation_model,
-                                            saturation.complementary, saturation.penalty,
-                                            saturation.annealed_lambda, training.fit_adam,
-                                            training.run_epochs, train)}
+    parts = _parts(dataset, recipe)
 
     def fit():
         import keras
@@ -274,31 +279,35 @@ def recipes(settings) -> dict:
     return out
 
 
-def train_and_validate(dataset, recipe: Recipe) -> tuple:
-    """Train (or load) a network and evaluate it on the validation images:
-    ``(model, history, validation metrics)``."""
-    model, history = train(dataset, recipe)
-    _, _, x_val, y_val, _, _ = mnist_splits(dataset, 1)
-    return model, history, evaluate(model, x_val, y_val)
+def validated(dataset, recipe: Recipe) -> dict:
+    """:func:`evaluate` of the network of ``recipe`` on the validation images, cached beside the
+    network, so that a chapter that only needs the search's choice loads no other network."""
+    parts = {**_parts(dataset, recipe), "validation": cache.code_fingerprint(evaluate, mnist_splits)}
+
+    def compute():
+        _, _, x_val, y_val, _, _ = mnist_splits(dataset, 1)
+        return {k: np.asarray(v) for k, v in evaluate(train(dataset, recipe)[0], x_val, y_val).items()}
+
+    return {k: float(v) for k, v in cache.cached_arrays("saturating_validation", parts, compute).items()}
 
 
 def train_nine(dataset, settings) -> dict:
     """The nine networks of Table 1 under one profile's ``settings``, with the search.
 
     For each architecture: the vanilla and adversarial networks and every saturated candidate
-    are trained (or loaded from the cache) and evaluated on the validation images; the saturated
-    network is chosen by :func:`choose`. Returns ``{"nets": {(arch, mode): model},
+    are trained and evaluated on the validation images (both cached, :func:`validated`); the
+    saturated network is chosen by :func:`choose`, and only the chosen networks are loaded. Returns ``{"nets": {(arch, mode): model},
     "histories": {...}, "search": {arch: [(label, metrics, chosen), ...]}}``.
     """
     nets, histories, search = {}, {}, {}
     for arch, group in recipes(settings).items():
         rows = []
         for mode in ("vanilla", "adversarial"):
-            nets[arch, mode], histories[arch, mode], metrics = train_and_validate(dataset, group[mode])
-            rows.append((mode, metrics, False))
-        candidates = [train_and_validate(dataset, r) for r in group["candidates"]]
-        pick = choose([c[2] for c in candidates], rows[0][1]["clean"])
-        nets[arch, "saturated"], histories[arch, "saturated"], _ = candidates[pick]
-        rows += [(r.label, c[2], i == pick) for i, (r, c) in enumerate(zip(group["candidates"], candidates))]
+            nets[arch, mode], histories[arch, mode] = train(dataset, group[mode])
+            rows.append((mode, validated(dataset, group[mode]), False))
+        metrics = [validated(dataset, r) for r in group["candidates"]]
+        pick = choose(metrics, rows[0][1]["clean"])
+        nets[arch, "saturated"], histories[arch, "saturated"] = train(dataset, group["candidates"][pick])
+        rows += [(r.label, m, i == pick) for i, (r, m) in enumerate(zip(group["candidates"], metrics))]
         search[arch] = rows
     return {"nets": nets, "histories": histories, "search": search}
