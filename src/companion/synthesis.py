@@ -226,10 +226,11 @@ def rank_correlation(values, robustness) -> tuple[float, int]:
 def measure(network: Network, x, y, centroids, settings, rng) -> dict:
     """Every diagnostic of the chapter for one network on test images ``x`` ``(n, ...)`` in
     [0, 1] with labels ``y``; ``settings`` are the synthesis chapter's. Accuracies are fractions,
-    distances L2 in [0, 1] pixel units, the angle in degrees."""
+    distances L2 in [0, 1] pixel units (DeepFool's unclipped, the geometric distance to the
+    nearest boundary that Tanay & Griffin's d_adv is), the angle in degrees."""
     model = network.model
     xs, ys = x[:settings.size], y[:settings.size]
-    _, distance = attacks.deepfool(model, xs, ys, steps=settings.deepfool_steps,
+    _, distance = attacks.deepfool(model, xs, ys, steps=settings.deepfool_steps, bounds=None,
                                    candidates=settings.deepfool_candidates, refine_steps=REFINE_STEPS)
     noise = noise_tradeoff(model, x[:settings.noise_images], y[:settings.noise_images],
                            settings.noise_sigma[network.dataset], settings.noise_copies, rng,
