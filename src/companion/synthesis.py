@@ -225,18 +225,23 @@ def rank_correlation(values, robustness) -> tuple[float, int]:
 
 def measure(network: Network, x, y, centroids, settings, rng) -> dict:
     """Every diagnostic of the chapter for one network on test images ``x`` ``(n, ...)`` in
-    [0, 1] with labels ``y``; ``settings`` are the synthesis chapter's. Accuracies are fractions,
+    [0, 1] with labels ``y``; ``settings`` are the synthesis chapter's. Distances (DeepFool's, and
+    from the noisy copies) start from the images the network classifies correctly, so that a
+    network's clean errors do not count as zero distances. Accuracies are fractions,
     distances L2 in [0, 1] pixel units (DeepFool's unclipped, the geometric distance to the
     nearest boundary that Tanay & Griffin's d_adv is), the angle in degrees."""
     model = network.model
     xs, ys = x[:settings.size], y[:settings.size]
-    _, distance = attacks.deepfool(model, xs, ys, steps=settings.deepfool_steps, bounds=None,
-                                   candidates=settings.deepfool_candidates, refine_steps=REFINE_STEPS)
-    noise = noise_tradeoff(model, x[:settings.noise_images], y[:settings.noise_images],
-                           settings.noise_sigma[network.dataset], settings.noise_copies, rng,
-                           settings.deepfool_steps, settings.deepfool_candidates)
+    right = np.argmax(training.predict_logits(model, xs), axis=1) == ys
+    distance, noise = np.array([np.nan]), {"error_rate": np.nan, "ratio": np.nan}  # no correct image
+    if right.any():
+        _, distance = attacks.deepfool(model, xs[right], ys[right], steps=settings.deepfool_steps, bounds=None,
+                                       candidates=settings.deepfool_candidates, refine_steps=REFINE_STEPS)
+        start = xs[right][:settings.noise_images], ys[right][:settings.noise_images]
+        noise = noise_tradeoff(model, *start, settings.noise_sigma[network.dataset], settings.noise_copies, rng,
+                               settings.deepfool_steps, settings.deepfool_candidates)
     angles = tilting_angles(model, xs, ys, centroids)
-    return {"clean": training.accuracy(model, xs, ys),
+    return {"clean": float(right.mean()),
             "pgd": robustness.pgd_accuracy(model, xs, ys, settings.pgd_eps[network.dataset],
                                            settings.pgd_steps, loss="logit_margin", norm="l2"),
             "deepfool": float(np.median(distance)),
