@@ -334,6 +334,9 @@ def _deepfool_graph(model, bounds, candidates):
             def size_of(v):
                 return tf.sqrt(tf.reduce_sum(tf.square(v), axis=pixel_axes))
 
+            def per_image(v):  # (n,) -> (n, 1, ...), to scale images
+                return tf.reshape(v, [-1] + [1] * len(pixel_axes))
+
             r_total, xa = tf.zeros_like(x0), x0
             for _ in tf.range(steps):
                 with tf.GradientTape(persistent=True) as tape:
@@ -360,21 +363,20 @@ def _deepfool_graph(model, bounds, candidates):
                 f = tf.gather(chosen, nearest, batch_dims=1)
                 scale = tf.abs(f) / tf.maximum(tf.reduce_sum(tf.square(w), axis=pixel_axes), 1e-24)
                 mask = tf.cast(active, x0.dtype)
-                r_total += w * tf.reshape(scale * mask, [-1] + [1] * len(pixel_axes))
+                r_total += w * per_image(scale * mask)
                 xa = x0 + (1.0 + overshoot) * r_total
                 if bounds is not None:
                     xa = tf.clip_by_value(xa, *bounds)
             fooled = tf.not_equal(tf.argmax(model(xa, training=False), 1, output_type=tf.int32), y)
             # the last linearization may overshoot far past the boundary: bisect the segment
             # x0 -> xa for a nearer point that is still misclassified
-            lo, hi = tf.zeros_like(size_of(x0)), tf.ones_like(size_of(x0))
+            lo, hi = tf.zeros(tf.shape(y), x0.dtype), tf.ones(tf.shape(y), x0.dtype)
             for _ in tf.range(refine_steps):
                 mid = (lo + hi) / 2
-                xm = x0 + tf.reshape(mid, [-1] + [1] * len(pixel_axes)) * (xa - x0)
-                wrong = tf.not_equal(tf.argmax(model(xm, training=False), 1, output_type=tf.int32), y)
+                wrong = tf.not_equal(tf.argmax(model(x0 + per_image(mid) * (xa - x0), training=False), 1,
+                                               output_type=tf.int32), y)
                 hi, lo = tf.where(wrong, mid, hi), tf.where(wrong, lo, mid)
-            xa = tf.where(tf.reshape(fooled, [-1] + [1] * len(pixel_axes)),
-                          x0 + tf.reshape(hi, [-1] + [1] * len(pixel_axes)) * (xa - x0), xa)
+            xa = tf.where(per_image(tf.cast(fooled, x0.dtype)) > 0, x0 + per_image(hi) * (xa - x0), xa)
             size = size_of(xa - x0)
             return xa, tf.where(fooled, size, tf.fill(tf.shape(size), float("inf")))
         return run

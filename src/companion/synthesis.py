@@ -198,8 +198,7 @@ def kurtosis_measures(model, dim: int, vectors: int, rng) -> dict:
     ones (:func:`companion.saturating.learned_weight_ratio`)."""
     ks = kernels(model)
     learned = saturating.learned_weight_ratio(ks[0], dim, vectors, rng)
-    gauss = kurtosis.unit_vectors(lambda size, r: r.standard_normal(size), 2 * vectors, dim, rng)
-    baseline = float(np.mean(kurtosis.scaled_ratio(gauss[:vectors], gauss[vectors:])))
+    baseline = saturating.kurtosis_gain((), dim, vectors, rng)["gaussian"]
     return {"kurtosis": float(np.mean([kurtosis.excess_kurtosis(k) for k in ks])),
             "ratio_gain": 100.0 * (learned / baseline - 1.0)}
 
