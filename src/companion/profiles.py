@@ -110,7 +110,7 @@ SETTINGS["smooth_codes"] = {
                   penalty_grid=((0.0, 0.0), (0.01, 0.0), (0.05, 0.0), (0.1, 0.0), (0.0, 1.0)),
                   penalty_epochs=3, penalty_train_size=20000, pgd_size=500, pgd_steps=10,
                   imagenet=("ResNet50", "VGG16", "MobileNetV2", "DenseNet121"),
-                  robust_eps=(0.0, 0.25, 0.5, 1.0), robust_epochs=3, robust_train_size=20000,
+                  robust_eps=(0.0, 0.5, 1.0), robust_epochs=3, robust_train_size=20000,
                   robust_attack_steps=2, ilyas_size=1000, ilyas_steps=100, ilyas_step_size=0.25,
                   ilyas_adversarial_steps=10),
     "paper": dict(seed=0, epochs=30, train_size=50000, eval_size=3000, hi=316,
