@@ -11,7 +11,7 @@ Sections, each against its goal where the project has one:
    peak, measured in the same run (goal: >= 50%);
 4. the chapters' other costs (LeNet epoch, SVM path, targeted attack, ResNet, matching);
 5. per-chapter time of the last executed chapters in book/chapters/, and the wall time of the
-   last `make chapters` (chapters run side by side, so the sum is more than the wall time).
+   last `make chapters` (with BOOK_JOBS > 1 chapters run side by side and the sum exceeds it).
 
 Nothing is cached. Step costs are marginal: (time of a run of n2 steps - time of n1 steps) /
 (n2 - n1), so tracing and compiling, paid once per call, cancel.
@@ -240,7 +240,7 @@ def chapter_times(folder: str = "book/chapters"):
         print(f"   {os.path.basename(path)[:-6]:22s} {chapters.executed_profile(nb):6s} {seconds / 60:6.1f} min")
     print(f"   {'sum':22s} {'':6s} {total / 60:6.1f} min")
     build = os.path.join(folder, "build.json")
-    if os.path.exists(build):  # written by `make chapters`, which runs chapters side by side
+    if os.path.exists(build):  # written by `make chapters`
         with open(build) as f:
             b = json.load(f)
         print(f"   {'wall time':22s} {b['profile']:6s} {b['seconds'] / 60:6.1f} min "

@@ -334,7 +334,7 @@ def _deepfool_graph(model, bounds, candidates):
             def size_of(v):
                 return tf.sqrt(tf.reduce_sum(tf.square(v), axis=pixel_axes))
 
-            def per_image(v):  # (n,) -> (n, 1, ...), to scale images
+            def per_image(v):  # (n,) -> (n, 1, ...), to scale or select images
                 return tf.reshape(v, [-1] + [1] * len(pixel_axes))
 
             r_total, xa = tf.zeros_like(x0), x0
@@ -376,7 +376,7 @@ def _deepfool_graph(model, bounds, candidates):
                 wrong = tf.not_equal(tf.argmax(model(x0 + per_image(mid) * (xa - x0), training=False), 1,
                                                output_type=tf.int32), y)
                 hi, lo = tf.where(wrong, mid, hi), tf.where(wrong, lo, mid)
-            xa = tf.where(per_image(tf.cast(fooled, x0.dtype)) > 0, x0 + per_image(hi) * (xa - x0), xa)
+            xa = tf.where(per_image(fooled), x0 + per_image(hi) * (xa - x0), xa)
             size = size_of(xa - x0)
             return xa, tf.where(fooled, size, tf.fill(tf.shape(size), float("inf")))
         return run
