@@ -73,25 +73,34 @@ def test_cross_entropy_gradient_vanishes_beyond_float32_range():
     assert np.all(g[0] == 0) and np.any(g[1] != 0)  # margin 20 at the second input: not yet
 
 
-def _numpy_linf_pgd(W, c, x, y, eps, steps, step_size):
-    """A second implementation: PGD on the cross-entropy of a linear softmax model, in NumPy."""
+def _numpy_linf_pgd(W, c, x, y, eps, steps, step_size, until_fooled=False):
+    """A second implementation: PGD on the cross-entropy of a linear softmax model, in NumPy;
+    with ``until_fooled`` an example stops once the model misclassifies it."""
     xa = x.copy()
     for _ in range(steps):
-        p = softmax(xa @ W + c, axis=1)
+        z = xa @ W + c
+        moving = z.argmax(1) == y if until_fooled else np.ones(len(y), bool)
+        p = softmax(z, axis=1)
         p[np.arange(len(y)), y] -= 1
         g = p @ W.T  # d CE / dx
-        xa = np.clip(np.clip(xa + step_size * np.sign(g), x - eps, x + eps), 0, 1)
+        stepped = np.clip(np.clip(xa + step_size * np.sign(g), x - eps, x + eps), 0, 1)
+        xa = np.where(moving[:, None], stepped, xa)
     return xa
 
 
 def test_pgd_and_fgsm_agree_with_a_numpy_implementation():
     rng = np.random.default_rng(4)
     W, c = rng.normal(size=(8, 4)), rng.normal(size=4)
-    x = rng.uniform(0.2, 0.8, size=(5, 8))
-    y = rng.integers(0, 4, 5)
+    x = rng.uniform(0.2, 0.8, size=(40, 8))
+    y = np.argmax(x @ W + c, axis=1)
+    y[::4] = (y[::4] + 1) % 4  # some start misclassified
     model = linear_model(W, c)
-    ours = attacks.pgd(model, x, y, eps=0.1, steps=7, step_size=0.03)
-    np.testing.assert_allclose(ours, _numpy_linf_pgd(W, c, x, y, 0.1, 7, 0.03), atol=1e-5)
+    for until_fooled in (True, False):
+        ours = attacks.pgd(model, x, y, eps=0.1, steps=7, step_size=0.03, until_fooled=until_fooled)
+        theirs = _numpy_linf_pgd(W, c, x, y, 0.1, 7, 0.03, until_fooled)
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+        fooled_early = np.argmax(_numpy_linf_pgd(W, c, x, y, 0.1, 3, 0.03) @ W + c, axis=1) != y
+        assert 0 < fooled_early.sum() < len(y), "the test needs examples fooled before the last step"
     np.testing.assert_allclose(attacks.fgsm(model, x, y, 0.1), _numpy_linf_pgd(W, c, x, y, 0.1, 1, 0.1), atol=1e-5)
 
 
@@ -116,6 +125,21 @@ def test_pgd_stays_in_its_ball_and_restarts_never_hurt():
         assert np.all(fooled(many) >= fooled(one))
 
 
+def test_pgd_restarts_keep_what_the_first_start_fooled_and_never_lower_the_loss():
+    W, x, y, model = _correctly_classified(6, 200, 0.2, 0.8)
+    margin = lambda a: attacks.attack_loss(model(a.astype(np.float32)), y, "logit_margin").numpy()  # noqa: E731
+    fooled = lambda a: np.argmax(a @ W, axis=1) != y  # noqa: E731
+    for norm in ("linf", "l2"):
+        one = attacks.pgd(model, x, y, eps=0.03, steps=3, step_size=0.01, norm=norm, loss="logit_margin")
+        many = attacks.pgd(model, x, y, eps=0.03, steps=3, step_size=0.01, norm=norm, restarts=3,
+                           loss="logit_margin")
+        first = fooled(one)
+        assert 0 < first.sum() < len(x), "the test needs some examples fooled by the first start and some not"
+        np.testing.assert_array_equal(many[first], one[first])
+        rest = ~first & ~fooled(many)
+        assert np.all(margin(many)[rest] >= margin(one)[rest] - 1e-6)
+
+
 def test_logit_margin_gradient_survives_softmax_saturation():
     W = np.array([[200.0, 0.0, 0.0], [0.0, 1.0, 2.0]])
     x, y = np.array([[1.0, 0.5]]), np.array([0])  # logits (200, 0.5, 1): class 2 is the runner-up
@@ -138,6 +162,15 @@ def test_spsa_estimates_the_gradient_without_using_it():
     strong = attacks.spsa(model, x, y, eps=0.3, steps=50, samples=32, learning_rate=0.02)
     assert np.abs(strong - x).max() <= 0.3 + 1e-6
     assert np.mean(np.argmax(strong @ W, axis=1) != y) > 0.5  # it does find adversarial examples
+
+
+def test_spsa_leaves_an_image_alone_once_it_is_misclassified():
+    W, x, y, model = _correctly_classified(6, 40, 0.3, 0.7)
+    wrong = np.arange(len(y)) % 2 == 0
+    labels = np.where(wrong, (y + 1) % 4, y)  # half the images start misclassified
+    adv = attacks.spsa(model, x, labels, eps=0.3, steps=30, samples=32, learning_rate=0.02)
+    np.testing.assert_array_equal(adv[wrong], x[wrong].astype(np.float32))
+    assert np.all(np.abs(adv[~wrong] - x[~wrong]).max(axis=1) > 0.01)  # the others moved
 
 
 def test_vanishing_margin_lies_between_the_float32_underflow_limits():
@@ -183,7 +216,7 @@ def test_pgd_traces_once_per_model_and_loss():
     first = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin")
     attacks.pgd(model, x[:7], y[:7], eps=0.2, steps=3, step_size=0.05, loss="logit_margin")
     again = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin")
-    graph = attacks._compiled_pgd(model, "logit_margin", "linf", (0.0, 1.0))
+    graph = attacks._compiled_pgd(model, "logit_margin", "linf", (0.0, 1.0), True)
     assert graph.experimental_get_tracing_count() <= 2  # at most once more for a new batch shape
     np.testing.assert_array_equal(first, again)
 

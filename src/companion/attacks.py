@@ -202,6 +202,40 @@ def pgd_ascent(model, x0, y, start, eps: float, steps: int, step_size: float,
     return xa
 
 
+def pgd_until_fooled(model, x0, y, start, eps: float, steps: int, step_size: float,
+                     loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0)):
+    """:func:`pgd_ascent`, except that each example stops at the first iterate the model
+    misclassifies (its logits come with the gradient's forward pass, so the check is free), and
+    the later steps are computed for the others only. Examples never fooled end where
+    :func:`pgd_ascent` ends them. Tensors ``x0``, ``start``: ``(n, ...)``, ``y``: ``(n,)``;
+    returns ``(n, ...)``."""
+    import tensorflow as tf
+
+    xa = project(start, x0, eps, norm, bounds)
+    moving = tf.range(tf.shape(x0)[0])
+
+    def body(i, out, xa, x0, y, moving):
+        with tf.GradientTape() as tape:
+            tape.watch(xa)
+            logits = model(xa, training=False)
+            value = attack_loss(logits, y, loss)
+        g = tape.gradient(value, xa)
+        fooled = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), y)
+        out = tf.tensor_scatter_nd_update(out, tf.boolean_mask(moving, fooled)[:, None], tf.boolean_mask(xa, fooled))
+        keep = tf.logical_not(fooled)
+        xa, g, x0, y, moving = (tf.boolean_mask(t, keep) for t in (xa, g, x0, y, moving))
+        direction = tf.sign(g) if norm == "linf" else g / tf.maximum(l2_norm(g), 1e-12)
+        return i + 1, out, project(xa + step_size * direction, x0, eps, norm, bounds), x0, y, moving
+
+    anywhere = tf.TensorShape([None] + list(x0.shape[1:]))
+    _, out, xa, _, _, moving = tf.while_loop(
+        lambda i, out, xa, x0, y, moving: tf.logical_and(i < steps, tf.size(moving) > 0), body,
+        (tf.constant(0, steps.dtype if hasattr(steps, "dtype") else tf.int32), xa, xa, x0, y, moving),
+        shape_invariants=(tf.TensorShape([]), xa.shape, anywhere, anywhere, tf.TensorShape([None]),
+                          tf.TensorShape([None])))
+    return tf.tensor_scatter_nd_update(out, moving[:, None], xa)
+
+
 _GRAPHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -215,31 +249,37 @@ def _compiled(model, key: tuple, build):
     return graphs[key]
 
 
-def _compiled_pgd(model, loss: str, norm: str, bounds: tuple):
-    """The compiled PGD run for ``model`` and one (loss, norm, bounds): budget, steps and step
-    size are tensor arguments."""
+def _compiled_pgd(model, loss: str, norm: str, bounds: tuple, until_fooled: bool):
+    """The compiled PGD run for ``model`` and one (loss, norm, bounds, early stop or not): budget,
+    steps and step size are tensor arguments."""
     import tensorflow as tf
+
+    ascent = pgd_until_fooled if until_fooled else pgd_ascent
 
     def build():
         @tf.function(jit_compile=False, reduce_retracing=True)
         def run(x0, y, start, eps, steps, step_size):
-            xa = pgd_ascent(model, x0, y, start, eps, steps, step_size, loss, norm, bounds)
+            xa = ascent(model, x0, y, start, eps, steps, step_size, loss, norm, bounds)
             logits = model(xa, training=False)
             fooled = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), y)
             return xa, fooled, attack_loss(logits, y, loss)
         return run
 
-    return _compiled(model, ("pgd", loss, norm, bounds), build)
+    return _compiled(model, ("pgd", loss, norm, bounds, until_fooled), build)
 
 
 def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1,
-        loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0), seed: int = 0):
+        loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0), seed: int = 0,
+        until_fooled: bool = True):
     """Projected gradient ascent on ``loss`` within the ``norm`` ball of radius ``eps``.
 
     ``norm="linf"`` steps by ``step_size * sign(g)``; ``"l2"`` by ``step_size * g / ||g||``.
-    Each restart after the first starts from a uniform random point of the ball (the first
-    starts at ``x``). Per example, the result is the first restart that fools the model, else
-    the one with the highest final loss. The whole loop is one compiled graph.
+    ``until_fooled``: an example stops at the first iterate the model misclassifies
+    (:func:`pgd_until_fooled`: the adversarial example found is kept, and the steps go to the
+    others); ``False`` runs every step on every example (for transfer, where the last iterate
+    is the stronger one). Each restart after the first starts from a uniform random point of the
+    ball (the first starts at ``x``). Per example, the result is the first restart that fools the
+    model, else the one with the highest final loss. Each run is one compiled graph.
     ``x``: ``(n, ...)``, ``y``: ``(n,)``. Returns ``x_adv`` as a NumPy array.
     """
     import tensorflow as tf
@@ -254,11 +294,8 @@ def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1
     x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
     y = tf.convert_to_tensor(np.asarray(y, np.int32))
     shape = [-1] + [1] * (len(x0.shape) - 1)
-    compiled = _compiled_pgd(model, loss, norm, tuple(bounds))
+    compiled = _compiled_pgd(model, loss, norm, tuple(bounds), until_fooled)
     settings = (tf.constant(eps, tf.float32), tf.constant(steps, tf.int32), tf.constant(step_size, tf.float32))
-
-    def run(start):
-        return compiled(x0, y, start, *settings)
 
     rng = np.random.default_rng(seed)
     best, best_fooled, best_loss = None, None, None
@@ -272,12 +309,18 @@ def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1
             direction /= np.linalg.norm(direction.reshape(len(direction), -1), axis=1).reshape(shape)
             radius = eps * rng.uniform(size=(x0.shape[0],)) ** (1.0 / np.prod(x0.shape[1:]))
             start = x0 + direction * radius.reshape(shape).astype(np.float32)
-        xa, fooled, value = (t.numpy() for t in run(tf.convert_to_tensor(start)))
         if best is None:
-            best, best_fooled, best_loss = xa, fooled, value
+            best, best_fooled, best_loss = (t.numpy() for t in compiled(x0, y, start, *settings))
             continue
-        better = (~best_fooled & fooled) | ((best_fooled == fooled) & ~best_fooled & (value > best_loss))
-        best[better], best_fooled[better], best_loss[better] = xa[better], fooled[better], value[better]
+        # a later start can only replace an example not fooled yet: attack just those (the
+        # random starts are drawn for every example all the same, so the result does not change)
+        todo = np.flatnonzero(~best_fooled)
+        if len(todo) == 0:
+            break
+        xa, fooled, value = (t.numpy() for t in compiled(tf.gather(x0, todo), tf.gather(y, todo),
+                                                          tf.gather(start, todo), *settings))
+        better = fooled | (value > best_loss[todo])
+        best[todo[better]], best_fooled[todo[better]], best_loss[todo[better]] = xa[better], fooled[better], value[better]
     return best
 
 
@@ -288,6 +331,9 @@ def spsa(model, x, y, eps: float, steps: int, samples: int = 64, delta: float = 
     Each step estimates the gradient of :func:`attack_loss` (``"logit_margin"``) from ``samples``
     pairs of evaluations at ``x +- delta * v`` with Rademacher ``v``, takes an Adam step on it
     and projects onto the ``eps`` ball. It uses only the model's outputs, never its gradients.
+    An image stops moving once the model misclassifies it (the first adversarial example found is
+    kept, and the remaining steps are spent on the others); ``v`` is drawn for every image at every
+    step all the same, so an image's path does not depend on which others are still moving.
     ``x``: ``(n, ...)``, ``y``: ``(n,)``. Returns ``x_adv`` as a NumPy array.
     """
     import tensorflow as tf
@@ -295,32 +341,40 @@ def spsa(model, x, y, eps: float, steps: int, samples: int = 64, delta: float = 
     if eps < 0 or steps < 0 or samples < 1 or delta <= 0:
         raise ValueError(f"need eps, steps >= 0, samples >= 1, delta > 0; got {eps}, {steps}, "
                          f"{samples}, {delta}")
-    x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
-    y = tf.convert_to_tensor(np.asarray(y, np.int32))
+    x0 = np.asarray(x, np.float32)
+    y = np.asarray(y, np.int32)
     n, dims = x0.shape[0], list(x0.shape[1:])
     tf_seed = tf.constant([seed, 0], tf.int32)
 
-    @tf.function(jit_compile=False)
-    def run():
-        xa, m, v = x0, tf.zeros_like(x0), tf.zeros_like(x0)
-        for t in tf.range(1, steps + 1):
-            signs = tf.random.stateless_uniform([samples, n] + dims, seed=tf_seed + [0, t], maxval=2,
-                                                dtype=tf.int32)
-            u = tf.cast(2 * signs - 1, tf.float32)
-            both = tf.concat([xa[None] + delta * u, xa[None] - delta * u], axis=0)
-            flat = tf.reshape(both, [-1] + dims)
-            losses = tf.reshape(attack_loss(model(flat, training=False), tf.tile(y, [2 * samples]),
-                                            "logit_margin"), [2, samples, n])
-            diff = (losses[0] - losses[1]) / (2 * delta)
-            g = tf.reduce_mean(tf.reshape(diff, [samples, n] + [1] * len(dims)) * u, axis=0)
-            m = 0.9 * m + 0.1 * g
-            v = 0.999 * v + 0.001 * g * g
-            tf_t = tf.cast(t, tf.float32)
-            step = learning_rate * (m / (1 - 0.9 ** tf_t)) / (tf.sqrt(v / (1 - 0.999 ** tf_t)) + 1e-8)
-            xa = tf.clip_by_value(tf.clip_by_value(xa + step, x0 - eps, x0 + eps), *bounds)
-        return xa
+    @tf.function(jit_compile=False, reduce_retracing=True)
+    def fooled_now(xa, ya):
+        return tf.not_equal(tf.argmax(model(xa, training=False), 1, output_type=tf.int32), ya)
 
-    return run().numpy()
+    @tf.function(jit_compile=False, reduce_retracing=True)
+    def step(xa, start, ya, m, v, u, t):
+        both = tf.concat([xa[None] + delta * u, xa[None] - delta * u], axis=0)
+        flat = tf.reshape(both, [-1] + dims)
+        losses = tf.reshape(attack_loss(model(flat, training=False), tf.tile(ya, [2 * samples]),
+                                        "logit_margin"), [2, samples, -1])
+        diff = (losses[0] - losses[1]) / (2 * delta)
+        g = tf.reduce_mean(tf.reshape(diff, [samples, -1] + [1] * len(dims)) * u, axis=0)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        tf_t = tf.cast(t, tf.float32)
+        update = learning_rate * (m / (1 - 0.9 ** tf_t)) / (tf.sqrt(v / (1 - 0.999 ** tf_t)) + 1e-8)
+        return tf.clip_by_value(tf.clip_by_value(xa + update, start - eps, start + eps), *bounds), m, v
+
+    xa, m, v = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
+    moving = np.arange(n)
+    for t in range(1, steps + 1):
+        moving = moving[~fooled_now(xa[moving], y[moving]).numpy()]
+        if len(moving) == 0:
+            break
+        signs = tf.random.stateless_uniform([samples, n] + dims, seed=tf_seed + [0, t], maxval=2, dtype=tf.int32)
+        u = tf.cast(2 * tf.gather(signs, moving, axis=1) - 1, tf.float32)
+        new = step(xa[moving], x0[moving], y[moving], m[moving], v[moving], u, tf.constant(t, tf.int64))
+        xa[moving], m[moving], v[moving] = (t_.numpy() for t_ in new)
+    return xa
 
 
 def _deepfool_graph(model, bounds, candidates):

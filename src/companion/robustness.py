@@ -33,8 +33,8 @@ def fgsm_accuracy(model, x, y, eps: float, loss: str) -> float:
 
 def pgd_accuracy(model, x, y, eps: float, steps: int, restarts: int = 1, seed: int = 0,
                  loss: str = "logit_margin", norm: str = "linf") -> float:
-    """Accuracy under PGD (:func:`companion.attacks.pgd`: ``loss``, ``norm``), step size
-    2.5 eps / steps."""
+    """Accuracy under PGD (:func:`companion.attacks.pgd`: ``loss``, ``norm``; an example counts
+    as fooled if any iterate fools the model), step size 2.5 eps / steps."""
     step = 2.5 * eps / max(steps, 1)
     x_adv = attacks.batched(attacks.pgd, model, x, y, eps, steps, step, restarts, loss,
                             batch_size=500, seed=seed, norm=norm)
@@ -45,7 +45,8 @@ def transfer_accuracy(source, targets: list, x, y, eps: float, steps: int) -> li
     """Accuracy of each model of ``targets`` on the same PGD examples, crafted once on ``source``
     (a black-box attack: no gradient of a target is used)."""
     step = 2.5 * eps / max(steps, 1)
-    x_adv = attacks.batched(attacks.pgd, source, x, y, eps, steps, step, 1, "logit_margin", batch_size=500)
+    x_adv = attacks.batched(attacks.pgd, source, x, y, eps, steps, step, 1, "logit_margin", batch_size=500,
+                            until_fooled=False)  # the last iterate transfers better than the first to fool
     return [training.accuracy(target, x_adv, y) for target in targets]
 
 
