@@ -20,6 +20,25 @@ def test_lenet_shapes_mean_subtraction_and_weight_decay():
         models.lenet(-1.0, mean)
 
 
+def test_whole_input_convolution_equals_keras_conv2d_and_survives_saving(tmp_path):
+    import keras
+
+    from companion.keras_layers import WholeInputConv2D
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(5, 4, 4, 3)).astype("float32")
+    ours = WholeInputConv2D(7, 4, activation="relu")
+    theirs = keras.layers.Conv2D(7, 4, activation="relu")
+    ours.build(x.shape), theirs.build(x.shape)
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours(x).numpy(), theirs(x).numpy(), rtol=1e-5, atol=1e-5)
+    net = keras.Sequential([keras.Input((4, 4, 3)), ours])
+    net.save(tmp_path / "net.keras")
+    np.testing.assert_array_equal(keras.models.load_model(tmp_path / "net.keras")(x).numpy(), net(x).numpy())
+    with pytest.raises(ValueError, match="whole input"):
+        WholeInputConv2D(7, 3)(x)
+
+
 def test_training_is_deterministic():
     from companion import training
 

@@ -123,6 +123,8 @@ def _save_model(result, folder: Path) -> None:
 def _load_model(folder: Path):
     import keras
 
+    from . import keras_layers  # noqa: F401  (registers our layers, which saved models may use)
+
     model = keras.models.load_model(folder / "model.keras", compile=False)
     return model, json.loads((folder / "history.json").read_text())
 

@@ -16,12 +16,14 @@ def lenet(weight_decay: float, mean_image: np.ndarray, init_std: float = 0.01):
     import keras
     from keras import layers
 
+    from .keras_layers import WholeInputConv2D
+
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, not {weight_decay}")
     mean_image = np.asarray(mean_image, np.float32).reshape(28, 28, 1)
 
-    def conv(filters, size, name):
-        return layers.Conv2D(filters, size, name=name,
+    def conv(filters, size, name, layer=layers.Conv2D):
+        return layer(filters, size, name=name,
                              kernel_initializer=keras.initializers.RandomNormal(stddev=init_std),
                              kernel_regularizer=keras.regularizers.L2(weight_decay / 2))
 
@@ -31,8 +33,8 @@ def lenet(weight_decay: float, mean_image: np.ndarray, init_std: float = 0.01):
                              name="subtract_mean"),
         conv(20, 5, "conv1"), layers.MaxPooling2D(2, name="pool1"),
         conv(50, 5, "conv2"), layers.MaxPooling2D(2, name="pool2"),
-        conv(500, 4, "conv3"), layers.ReLU(name="relu3"),
-        conv(10, 1, "conv4"), layers.Flatten(name="logits"),
+        conv(500, 4, "conv3", WholeInputConv2D), layers.ReLU(name="relu3"),
+        conv(10, 1, "conv4", WholeInputConv2D), layers.Flatten(name="logits"),
     ], name=f"lenet_wd{weight_decay:g}")
 
 
