@@ -39,6 +39,33 @@ def test_whole_input_convolution_equals_keras_conv2d_and_survives_saving(tmp_pat
         WholeInputConv2D(7, 3)(x)
 
 
+def test_fused_batch_norm_matches_keras_batch_norm():
+    import keras
+    import tensorflow as tf
+
+    from companion.keras_layers import FusedBatchNormalization
+
+    x = tf.constant(np.random.default_rng(3).normal(2.0, 3.0, size=(32, 6, 6, 5)).astype("float32"))
+    ours, theirs = FusedBatchNormalization(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+        layer.gamma.assign(np.linspace(0.5, 2.0, 5)), layer.beta.assign(np.linspace(-1.0, 1.0, 5))
+
+    def train_step(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x, training=True)
+            total = tf.reduce_sum(tf.sin(out))
+        return [out.numpy()] + [g.numpy() for g in tape.gradient(total, [x, layer.gamma, layer.beta])]
+
+    for a, b in zip(train_step(ours), train_step(theirs)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    # the moving variance is the biased batch variance, as Keras keeps it (not the fused kernel's unbiased one)
+    np.testing.assert_allclose(ours.moving_variance.numpy(), theirs.moving_variance.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.moving_variance.numpy(), 0.9 + 0.1 * x.numpy().var(axis=(0, 1, 2)), rtol=1e-5)
+    np.testing.assert_allclose(ours(x, training=False).numpy(), theirs(x, training=False).numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_training_is_deterministic():
     from companion import training
 

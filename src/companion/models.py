@@ -134,9 +134,11 @@ def small_resnet(widths: tuple = (16, 32, 64), features: int = 512):
     import keras
     from keras import layers
 
+    from .keras_layers import FusedBatchNormalization
+
     def conv_bn(h, filters, size, stride=1):
         h = layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False)(h)
-        return layers.BatchNormalization(momentum=0.9)(h)
+        return FusedBatchNormalization(momentum=0.9)(h)
 
     x = keras.Input((32, 32, 3))
     h = layers.ReLU()(conv_bn(x, widths[0], 3))
