@@ -106,6 +106,24 @@ def test_error_rates_bound():
         spheres.error_rates(model, 10, 30, np.random.default_rng(6), which=("middle",))
 
 
+def test_tradeoff_point_attacks_only_small_error_sets():
+    """A snapshot outside 0 < rate < 1/2 is not attacked (NaN distance) and uses the same random
+    numbers as one that is: the next draw from the generator is the same either way."""
+    alphas = np.full(20, 0.8)
+    alphas[0] = 1.5  # a cap of the inner sphere (near +-e_1) is misclassified: rate in (0, 1/2)
+    some_errors, no_errors = _quadratic(alphas), _quadratic(np.full(20, 0.8))
+    after = {}
+    for name, model in (("some", some_errors), ("none", no_errors)):
+        rng = np.random.default_rng(7)
+        rate, dist, found = spheres.tradeoff_point(model, 20, 2000, 10, 300, 0.02, rng)
+        after[name] = rng.standard_normal()
+        if name == "some":
+            assert 0 < rate < 0.5 and found == 1.0 and 0 < dist < 2
+        else:
+            assert rate == 0 and np.isnan(dist) and np.isnan(found)
+    assert after["some"] == after["none"]
+
+
 def test_network_names_round_trip():
     import pytest
 

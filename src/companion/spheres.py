@@ -389,12 +389,20 @@ def worst_loss_and_errors(model, d: int, n: int, steps: int, step_size: float, r
     return float(np.mean(np.logaddexp(0, logit) - y * logit)), float(np.mean(fooled))
 
 
-def tradeoff_point(model, d: int, n_eval: int, n_points: int, steps: int, step_size: float, rng):
+def tradeoff_point(model, d: int, n_eval: int, n_points: int, steps: int, step_size: float, rng,
+                   max_rate: float = 0.5):
     """Figure 5: inner-sphere error rate (``n_eval`` samples) and mean distance to the nearest
     error found by the nearest-error manifold attack from ``n_points`` inner points (points
-    where no error was found count at the distance the attack had walked)."""
+    where no error was found count at the distance the attack had walked). Returns ``(rate,
+    mean distance, share of points where an error was found)``.
+
+    Theorem 5.1 speaks of small error sets, so a snapshot whose rate is 0 or at least
+    ``max_rate`` is not attacked: its distance and share are NaN. Its attack points are drawn
+    all the same, so that the later snapshots see the same random numbers either way."""
     rate = error_rates(model, d, n_eval, rng, which=("inner",))["inner"]["rate"]
     x = sample(n_points, d, 1.0, rng).astype(np.float32)
+    if not 0 < rate < max_rate:
+        return rate, float("nan"), float("nan")
     x_adv, fooled = manifold_attack(model, x, steps, step_size)
     dist = np.linalg.norm(x_adv - x, axis=1)
     return rate, float(dist.mean()), float(fooled.mean())
