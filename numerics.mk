@@ -4,9 +4,9 @@
 # training on tiny data turns a last-bit difference into a different printed number.
 # An environment variable already set wins (the portability target sets its own).
 
-# oneDNN on everywhere: TensorFlow turns it on by itself only on CPUs with AVX-512 VNNI/BF16 or
-# AMX, so without this an AMD or older Intel CPU ran Eigen's kernels (other rounding, and 1.7-2.2x
-# slower convolutions). `import companion` sets the same default for library users.
+# oneDNN on everywhere: TensorFlow turns it on by itself only on CPUs with its newer AI
+# instructions (AVX-512 VNNI and later), so without this an AVX2-only CPU ran Eigen's kernels
+# (other rounding, and 1.7-2.2x slower convolutions). `import companion` sets the same default for library users.
 export TF_ENABLE_ONEDNN_OPTS ?= 1
 # oneDNN: no AVX-512 or AMX kernels, so a newer CPU computes like any AVX2 one.
 export ONEDNN_MAX_CPU_ISA ?= AVX2

@@ -11,7 +11,9 @@ Sections, each against its goal where the project has one:
    peak, measured in the same run (goal: >= 50%);
 4. the chapters' other costs (LeNet epoch, SVM path, targeted attack, ResNet, matching);
 5. per-chapter time of the last executed chapters in book/chapters/, and the wall time of the
-   last `make chapters` (with BOOK_JOBS > 1 chapters run side by side and the sum exceeds it).
+   last `make chapters` (with BOOK_JOBS > 1 chapters run side by side and the sum exceeds it);
+6. a plain training step of each architecture with TensorFlow's oneDNN kernels off and on, each
+   in a fresh process (TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, at import).
 
 Nothing is cached. Step costs are marginal: (time of a run of n2 steps - time of n1 steps) /
 (n2 - n1), so tracing and compiling, paid once per call, cancel.
@@ -20,6 +22,8 @@ import argparse
 import glob
 import json
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -254,16 +258,51 @@ def chapter_times(folder: str = "book/chapters"):
               f"({b['jobs']} chapters at a time on {b['cores']} cores)")
 
 
-SECTIONS = ("pgd", "steps", "spheres", "other", "chapters")
+def plain_step_ms(mnist, cifar) -> dict:
+    """Marginal milliseconds of one plain Adam step (batch 128) of each architecture."""
+    x, y, _, _ = mnist_float(mnist)
+    xc, yc = data.to_float(cifar.x_train[:128 * 35]), cifar.y_train[:128 * 35]
+    runs = {
+        "sigmoid MLP 784-1000-1000-10": (models.build("sigmoid_mlp"), x, y, (10, 130)),
+        "MNIST CNN of Nayebi & Ganguli": (models.build("cnn"), x, y, (5, 35)),
+        "CIFAR-10 CNN of Schaeffer et al.": (models.cifar_cnn(), xc, yc, (5, 35)),
+        "small ResNet": (models.small_resnet(), xc, yc, (5, 25)),
+    }
+    return {name: 1000 * marginal_seconds(
+        lambda n, m=model, a=xs, b=ys: training.fit_adam(m, a[:128 * n], b[:128 * n], 1, 128), *steps)
+        for name, (model, xs, ys, steps) in runs.items()}
+
+
+def onednn_side_by_side():
+    """Section 6: :func:`plain_step_ms` in two fresh processes, oneDNN off and on."""
+    print("\n6. One plain training step (batch 128) with TensorFlow's oneDNN kernels off and on "
+          "(TF_ENABLE_ONEDNN_OPTS; `import companion` and numerics.mk default it to 1)")
+    ms = {}
+    for value in ("0", "1"):
+        proc = subprocess.run([sys.executable, __file__, "--only", "plain-steps"], capture_output=True, text=True,
+                              env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": value}, check=True)
+        ms[value] = json.loads(proc.stdout.strip().splitlines()[-1])
+    for name in ms["0"]:
+        print(f"   {name:34s} off {ms['0'][name]:7.1f} ms   on {ms['1'][name]:7.1f} ms   "
+              f"{ms['0'][name] / ms['1'][name]:4.2f}x faster on")
+
+
+SECTIONS = ("pgd", "steps", "spheres", "other", "chapters", "onednn")
+INTERNAL = ("plain-steps",)  # section 6's measurement, run in a child process
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS, help="sections to run")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS + INTERNAL, default=SECTIONS, help="sections to run")
     parser.add_argument("--pgd-images", type=int, default=500)
     args = parser.parse_args(argv)
+    if args.only == ["plain-steps"]:
+        reproducibility.seed_everything(0)
+        print(json.dumps(plain_step_ms(data.load_mnist(), data.load_cifar10())))
+        return
     print(reproducibility.seed_everything(0))
-    print(f"cores: {os.cpu_count()}, intra-op threads: {os.environ.get('TF_NUM_INTRAOP_THREADS', 'all')}")
+    print(f"cores: {os.cpu_count()}, intra-op threads: {os.environ.get('TF_NUM_INTRAOP_THREADS', 'all')}, "
+          f"oneDNN kernels: TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}")
     mnist = data.load_mnist()
     cifar = data.load_cifar10() if {"steps", "other"} & set(args.only) else None
     if "pgd" in args.only:
@@ -276,6 +315,8 @@ def main(argv=None):
         other_costs(mnist, cifar)
     if "chapters" in args.only:
         chapter_times()
+    if "onednn" in args.only:
+        onednn_side_by_side()
 
 
 if __name__ == "__main__":

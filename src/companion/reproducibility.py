@@ -33,6 +33,15 @@ def import_tensorflow():
     return sys.modules["tensorflow"]
 
 
+def onednn_enabled() -> bool:
+    """Whether TensorFlow runs its oneDNN CPU kernels (``TF_ENABLE_ONEDNN_OPTS``, read once when
+    TensorFlow is imported; ``import companion`` defaults it to 1)."""
+    import_tensorflow()
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
 def seed_everything(seed: int = 0) -> str:
     """Seed Python, NumPy, Keras and TensorFlow; make TensorFlow ops deterministic.
 
@@ -46,6 +55,7 @@ def seed_everything(seed: int = 0) -> str:
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     gpus = tf.config.list_physical_devices("GPU")
-    device = f"{len(gpus)} GPU(s)" if gpus else f"CPU ({os.cpu_count()} cores)"
+    device = (f"{len(gpus)} GPU(s)" if gpus else
+              f"CPU ({os.cpu_count()} cores, oneDNN kernels {'on' if onednn_enabled() else 'off'})")
     return (f"seed {seed}, deterministic ops, TensorFlow {tf.__version__}, "
             f"Keras {keras.__version__}, {device}")
