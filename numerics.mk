@@ -6,7 +6,8 @@
 
 # oneDNN on everywhere: TensorFlow turns it on by itself only on CPUs with its newer AI
 # instructions (AVX-512 VNNI and later), so without this an AVX2-only CPU ran Eigen's kernels
-# (other rounding, and 1.7-2.2x slower convolutions). `import companion` sets the same default for library users.
+# (other rounding, and training steps 1.5 to 2 times slower). `import companion` sets the same
+# default for library users.
 export TF_ENABLE_ONEDNN_OPTS ?= 1
 # oneDNN: no AVX-512 or AMX kernels, so a newer CPU computes like any AVX2 one.
 export ONEDNN_MAX_CPU_ISA ?= AVX2

@@ -10,8 +10,9 @@ import os
 # TensorFlow's C++ start-up messages would otherwise reach notebook outputs through stderr.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # TensorFlow's oneDNN kernels: on CPUs without its newer AI instructions (AVX-512 VNNI and later),
-# e.g. an AVX2-only AMD EPYC, TensorFlow leaves them off and falls back to Eigen, which trains our
-# small ResNet 1.7x and the CIFAR-10 CNN 2.2x slower. Read once, when TensorFlow is imported: import companion first.
+# e.g. an AVX2-only AMD EPYC, TensorFlow leaves them off and falls back to Eigen, whose training
+# steps were 1.5 to 2 times slower here (`make benchmark`, section 6). Read once, when TensorFlow is
+# imported: import companion first.
 # An explicit TF_ENABLE_ONEDNN_OPTS=0 still wins.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
