@@ -46,6 +46,12 @@ def marginal_seconds(run, n1: int, n2: int, repeats: int = 3) -> float:
     return (best(n2) - best(n1)) / (n2 - n1)
 
 
+def adam_run(model, x, y, **extra):
+    """``run(n)`` for :func:`marginal_seconds`: ``n`` Adam steps (batch 128) of ``model`` on the
+    first ``128 n`` of ``x``, ``y``, with ``extra`` loss terms of :func:`training.fit_adam`."""
+    return lambda n: training.fit_adam(model, x[:128 * n], y[:128 * n], 1, 128, **extra)
+
+
 def mnist_float(mnist):
     x, y, _, _, xt, yt = saturating.mnist_splits(mnist, 55000)
     return x, y, xt, yt
@@ -100,7 +106,7 @@ def step_costs(mnist, cifar):
     resnet = models.small_resnet()
 
     def adam(**extra):
-        return lambda n: training.fit_adam(mlp, x[:128 * n], y[:128 * n], 1, 128, **extra)
+        return adam_run(mlp, x, y, **extra)
 
     def smooth(**extra):
         return lambda n: training.fit_smooth(cnn, xc[:128 * n], yc[:128 * n], 1, 128, **extra)
@@ -268,9 +274,8 @@ def plain_step_ms(mnist, cifar) -> dict:
         "CIFAR-10 CNN of Schaeffer et al.": (models.cifar_cnn(), xc, yc, (5, 35)),
         "small ResNet": (models.small_resnet(), xc, yc, (5, 25)),
     }
-    return {name: 1000 * marginal_seconds(
-        lambda n, m=model, a=xs, b=ys: training.fit_adam(m, a[:128 * n], b[:128 * n], 1, 128), *steps)
-        for name, (model, xs, ys, steps) in runs.items()}
+    return {name: 1000 * marginal_seconds(adam_run(model, xs, ys), *steps)
+            for name, (model, xs, ys, steps) in runs.items()}
 
 
 def onednn_side_by_side():
