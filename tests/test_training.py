@@ -6,18 +6,69 @@ from companion import attacks, models, reproducibility, smooth_codes, training
 
 
 def test_run_epochs_averages_over_examples_and_keeps_last_values():
+    import tensorflow as tf
+
     x = np.arange(10, dtype=np.float32)
     y = np.zeros(10, np.int32)
 
+    @tf.function
     def step(xb, yb, t):
-        return {"mean_x": np.mean(xb), "t": t}
+        return {"mean_x": tf.reduce_mean(xb), "t": t}
 
-    h = training.run_epochs(step, x, y, epochs=2, batch_size=3, seed=0, last=("t",),
-                            evaluate=lambda: {"probe": 1.0})
-    np.testing.assert_allclose(h["mean_x"], [4.5, 4.5], rtol=1e-6)  # batches of 3, 3, 3, 1 weighted
-    assert h["t"] == [4, 8] and h["probe"] == [1.0, 1.0]
-    with pytest.raises(ValueError, match="epochs"):
-        training.run_epochs(step, x, y, epochs=0, batch_size=3, seed=0)
+    for per_call in (1, 2, 16):  # batches of 3, 3, 3 and a last one of 1
+        h = training.run_epochs(step, x, y, epochs=2, batch_size=3, seed=0, last=("t",),
+                                evaluate=lambda: {"probe": 1.0}, steps_per_call=per_call)
+        np.testing.assert_allclose(h["mean_x"], [4.5, 4.5], rtol=1e-6)  # weighted by batch size
+        assert h["t"] == [4, 8] and h["probe"] == [1.0, 1.0]
+    for bad in ({"epochs": 0}, {"steps_per_call": 0}):
+        with pytest.raises(ValueError, match="epochs, batch_size and steps_per_call"):
+            training.run_epochs(step, x, y, **{"epochs": 1, "batch_size": 3, "seed": 0, **bad})
+
+
+def test_steps_in_one_call_are_the_steps_one_by_one():
+    """A step whose result depends on the order of the minibatches and on t: several steps per
+    call give what NumPy gives taking the same minibatches one at a time."""
+    import tensorflow as tf
+
+    x = np.random.default_rng(1).uniform(size=(23, 2)).astype(np.float32)
+    y = np.arange(23, dtype=np.int32) % 3
+    state = tf.Variable(0.0)
+
+    @tf.function
+    def step(xb, yb, t):
+        state.assign(0.5 * state + tf.reduce_sum(xb) * tf.cast(t, tf.float32) + tf.cast(tf.reduce_sum(yb), tf.float32))
+        return {"state": state.value()}
+
+    expected, s, t, rng = [], 0.0, 0, np.random.default_rng(7)
+    for _ in range(3):
+        order = rng.permutation(23)
+        for start in range(0, 23, 4):
+            t += 1
+            s = 0.5 * s + x[order[start:start + 4]].sum() * t + y[order[start:start + 4]].sum()
+        expected.append(s)
+    for per_call in (1, 3, 16):
+        state.assign(0.0)
+        h = training.run_epochs(step, x, y, epochs=3, batch_size=4, seed=7, last=("state",),
+                                steps_per_call=per_call)
+        np.testing.assert_allclose(h["state"], expected, rtol=1e-5)
+
+
+def test_adam_in_chunks_reaches_the_same_weights(monkeypatch):
+    """fit_adam with the saturation penalty (which reads the batch size and t): one step per call
+    and 16 per call train the same network."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(300, 28, 28, 1)).astype(np.float32)
+    y = rng.integers(0, 10, size=300)
+    weights = []
+    for per_call in (1, 16):
+        monkeypatch.setattr(training, "STEPS_PER_CALL", per_call)
+        reproducibility.seed_everything(0)
+        model = models.mlp("sigmoid", 16)
+        training.fit_adam(model, x, y, 2, 32, saturation=dict(kinds=models.SATURATION_KINDS["sigmoid_mlp"],
+                                                             lam_max=1.0, lam_step=0.1, reduction="mean"))
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_robust_training_at_eps_zero_is_standard_training():
