@@ -122,8 +122,10 @@ def evaluate(model, x, y, eps: float = FGSM_EPS) -> dict:
     cross-entropy is exactly zero, and the median logit margin (top minus runner-up logit)."""
     grads = attacks.batched(attacks.input_gradient, model, x, y)
     x_adv = np.clip(x + eps * np.sign(grads), 0.0, 1.0)
-    top_two = np.sort(training.predict_logits(model, x), axis=1)[:, -2:]
-    return {"clean": training.accuracy(model, x, y), "fgsm": training.accuracy(model, x_adv, y),
+    logits = training.predict_logits(model, x)
+    top_two = np.sort(logits, axis=1)[:, -2:]
+    return {"clean": float(np.mean(np.argmax(logits, axis=1) == np.asarray(y))),
+            "fgsm": training.accuracy(model, x_adv, y),
             "zero_gradient": float(np.mean(np.all(grads.reshape(len(x), -1) == 0, axis=1))),
             "logit_margin": float(np.median(top_two[:, 1] - top_two[:, 0]))}
 

@@ -47,12 +47,13 @@ def run_epochs(step, x, y, epochs: int, batch_size: int, seed: int, last: tuple 
 
     Each epoch visits ``x``, ``y`` in a fresh random order (``numpy`` generator seeded with
     ``seed``) in minibatches; ``step(xb, yb, t)``, a ``tf.function`` (``t`` = minibatch count
-    from 1, int64), returns a dict of scalar batch means. ``steps_per_call`` full minibatches go
-    (default :data:`STEPS_PER_CALL`) go to TensorFlow in one call, a loop over them in one graph: the same steps in the same order
-    and, the minibatch shape being the same, the same weights to the last bit as one call per
-    step, without paying the ~2 ms of a call from Python on every step. History: per epoch,
-    each value averaged over the epoch's examples, except the keys in ``last`` (their value at
-    the epoch's last minibatch), then the entries of ``evaluate()`` if given.
+    from 1, int64), returns a dict of scalar batch means. Up to ``steps_per_call`` (default
+    :data:`STEPS_PER_CALL`) full minibatches go to TensorFlow in one call, a loop over them in
+    one graph: the same steps in the same order, each on a minibatch of the same static shape
+    (so the same kernels and the same weights as one call per step), without paying the ~2 ms
+    of a call from Python on every step. History: per epoch, each value averaged over the
+    epoch's examples, except the keys in ``last`` (their value at the epoch's last minibatch),
+    then the entries of ``evaluate()`` if given.
     """
     import tensorflow as tf
 
