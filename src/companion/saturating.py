@@ -124,7 +124,7 @@ def evaluate(model, x, y, eps: float = FGSM_EPS) -> dict:
     x_adv = np.clip(x + eps * np.sign(grads), 0.0, 1.0)
     logits = training.predict_logits(model, x)
     top_two = np.sort(logits, axis=1)[:, -2:]
-    return {"clean": float(np.mean(np.argmax(logits, axis=1) == np.asarray(y))),
+    return {"clean": training.logits_accuracy(logits, y),
             "fgsm": training.accuracy(model, x_adv, y),
             "zero_gradient": float(np.mean(np.all(grads.reshape(len(x), -1) == 0, axis=1))),
             "logit_margin": float(np.median(top_two[:, 1] - top_two[:, 0]))}

@@ -161,7 +161,12 @@ def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1
 
 def accuracy(model, x, y, batch_size: int = 1000) -> float:
     """Share of ``x`` whose top logit is the label ``y``."""
-    return float(np.mean(np.argmax(predict_logits(model, x, batch_size), axis=1) == np.asarray(y)))
+    return logits_accuracy(predict_logits(model, x, batch_size), y)
+
+
+def logits_accuracy(logits, y) -> float:
+    """Share of the rows of ``logits`` ``(n, classes)`` whose top entry is the label ``y``."""
+    return float(np.mean(np.argmax(logits, axis=1) == np.asarray(y)))
 
 
 JACOBIAN_NORMS = ("frobenius", "column_sums")
