@@ -121,3 +121,37 @@ def test_small_resnet_penultimate_layer():
     x = np.random.default_rng(0).uniform(size=(3, 32, 32, 3)).astype(np.float32)
     assert model(x).shape == (3, 10)
     assert smooth_codes.penultimate(model, x).shape == (3, 32)
+
+
+def test_fgsm_adversarial_step_is_the_interpolated_loss_in_numpy():
+    """One step of fit_adam with FGSM (loss (4) of Nayebi & Ganguli) on a softmax regression:
+    the loss and the updated weights against NumPy's gradients and Adam's first step."""
+    import keras
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(size=(8, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=8).astype(np.int32)
+    reproducibility.seed_everything(0)
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(3)(inp))
+    w, b = [v.astype(np.float64) for v in model.get_weights()]
+    eps, alpha, lr = 0.1, 0.3, 0.01
+    history = training.fit_adam(model, x, y, 1, 8, lr, adversarial=dict(eps=eps, alpha=alpha))
+
+    onehot = np.eye(3)[y]
+
+    def ce_and_grads(xs):
+        z = xs @ w + b
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        d = (p - onehot) / len(xs)  # d mean CE / d logits
+        return -np.mean(np.log(p[np.arange(len(xs)), y])), d @ w.T, xs.T @ d, d.sum(0)
+
+    ce, g_x, g_w, g_b = ce_and_grads(x.astype(np.float64))
+    x_adv = np.clip(x + eps * np.sign(g_x), 0, 1)
+    ce_adv, _, g_w_adv, g_b_adv = ce_and_grads(x_adv)
+    np.testing.assert_allclose(history["loss"][0], alpha * ce + (1 - alpha) * ce_adv, rtol=1e-5)
+    for before, after, g in ((w, model.get_weights()[0], alpha * g_w + (1 - alpha) * g_w_adv),
+                             (b, model.get_weights()[1], alpha * g_b + (1 - alpha) * g_b_adv)):
+        step = lr * g / (np.abs(g) + 1e-7 / np.sqrt(1 - 0.999))  # Adam's first step
+        np.testing.assert_allclose(after, before - step, rtol=0, atol=1e-6)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .optimizer import Adam
+
 
 def fit_sgd(model, x, y, x_test, y_test, epochs: int, batch_size: int, learning_rate: float,
             momentum: float) -> dict:
@@ -124,18 +126,15 @@ def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1
         kinds, reduction = tuple(saturation["kinds"]), saturation.get("reduction", "sum")
         if len(kinds) != len(probe.outputs):
             raise ValueError(f"{len(kinds)} saturation kinds for {len(probe.outputs)} layers")
-    optimizer = keras.optimizers.Adam(learning_rate)
+    optimizer = Adam(model.trainable_variables, learning_rate)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     @tf.function(jit_compile=False)
     def step(xb, yb, t):
-        if adversarial is not None:
-            with tf.GradientTape() as inner:
-                inner.watch(xb)
-                inner_loss = ce(yb, model(xb, training=False))
-            x_adv = tf.stop_gradient(tf.clip_by_value(
-                xb + adversarial["eps"] * tf.sign(inner.gradient(inner_loss, xb)), 0.0, 1.0))
-        with tf.GradientTape() as tape:
+        weights = model.trainable_variables
+        with tf.GradientTape(persistent=adversarial is not None) as tape:
+            if adversarial is not None:
+                tape.watch(xb)
             if probe is not None:
                 outs = probe(xb, training=True)
                 logits = outs[-1]
@@ -145,13 +144,20 @@ def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1
                 logits = model(xb, training=True)
                 pen, lam = tf.constant(0.0), tf.constant(0.0)
             cross = ce(yb, logits)
-            loss = cross
-            if adversarial is not None:
-                alpha = adversarial["alpha"]
-                loss = alpha * cross + (1 - alpha) * ce(yb, model(x_adv, training=True))
-            loss = loss + lam * pen
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            loss = cross + lam * pen
+        if adversarial is None:
+            grads = tape.gradient(loss, weights)
+        else:  # one backward pass gives FGSM's input gradient and the clean term's weight gradient
+            alpha = adversarial["alpha"]
+            g_x, *g_clean = tape.gradient(cross, [xb] + weights)
+            g_pen = tape.gradient(pen, weights) if probe is not None else [0.0] * len(weights)
+            x_adv = tf.stop_gradient(tf.clip_by_value(xb + adversarial["eps"] * tf.sign(g_x), 0.0, 1.0))
+            with tf.GradientTape() as adv_tape:
+                adv_cross = ce(yb, model(x_adv, training=True))
+            g_adv = adv_tape.gradient(adv_cross, weights)
+            grads = [alpha * gc + (1 - alpha) * ga + lam * gp for gc, ga, gp in zip(g_clean, g_adv, g_pen)]
+            loss = alpha * cross + (1 - alpha) * adv_cross + lam * pen
+        optimizer.apply(grads)
         return {"loss": loss, "cross_entropy": cross, "penalty": pen, "lam": lam,
                 "train_accuracy": batch_accuracy(logits, yb)}
 
@@ -233,7 +239,7 @@ def fit_smooth(model, x, y, epochs: int, batch_size: int, learning_rate: float =
     if c1 < 0 or c2 < 0:
         raise ValueError(f"c1 and c2 must be >= 0, got {c1}, {c2}")
     probe = keras.Model(model.input, [model.get_layer("penultimate").output, model.output])
-    optimizer = keras.optimizers.Adam(learning_rate)
+    optimizer = Adam(model.trainable_variables, learning_rate)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     @tf.function(jit_compile=False)
@@ -246,7 +252,7 @@ def fit_smooth(model, x, y, epochs: int, batch_size: int, learning_rate: float =
                 cov, jac = tf.constant(0.0), tf.constant(0.0)
             loss = ce(yb, logits) + c1 * cov + c2 * jac
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply(grads)
         return {"loss": loss, "covariance": cov, "jacobian": jac, "train_accuracy": batch_accuracy(logits, yb)}
 
     return run_epochs(step, x, y, epochs, batch_size, seed)
@@ -267,7 +273,7 @@ def fit_robust(model, x, y, epochs: int, batch_size: int, eps: float, attack_ste
 
     if eps < 0 or attack_steps < 0:
         raise ValueError(f"eps and attack_steps must be >= 0, got {eps}, {attack_steps}")
-    optimizer = keras.optimizers.Adam(learning_rate)
+    optimizer = Adam(model.trainable_variables, learning_rate)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     step_size = 2.5 * eps / max(attack_steps, 1)
 
@@ -279,7 +285,7 @@ def fit_robust(model, x, y, epochs: int, batch_size: int, eps: float, attack_ste
             logits = model(xb, training=True)
             loss = ce(yb, logits)
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply(grads)
         return {"loss": loss, "train_accuracy": batch_accuracy(logits, yb)}
 
     return run_epochs(step, x, y, epochs, batch_size, seed)
