@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import attacks, cache, data, geometry, kurtosis, models, saturation, training
+from . import attacks, cache, data, geometry, kurtosis, models, optimizer, saturation, training
 
 ARCHITECTURES = ("sigmoid_mlp", "relu_mlp", "cnn")
 MODES = ("vanilla", "adversarial", "saturated")
@@ -89,7 +89,7 @@ def _parts(dataset: data.Dataset, recipe: Recipe) -> dict:
                                            models.preactivation_names, models.preactivation_model,
                                            saturation.complementary, saturation.penalty,
                                            saturation.annealed_lambda, training.fit_adam,
-                                           training.run_epochs, train)}
+                                           training.run_epochs, optimizer.Adam, train)}
 
 
 def train(dataset: data.Dataset, recipe: Recipe):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import attacks, cache, data, feature_datasets, models, spectra, training
+from . import attacks, cache, data, feature_datasets, models, optimizer, spectra, training
 
 
 def train_cifar(dataset: data.Dataset, epochs: int, train_size: int, c1: float = 0.0, c2: float = 0.0,
@@ -19,7 +19,7 @@ def train_cifar(dataset: data.Dataset, epochs: int, train_size: int, c1: float =
              "seed": seed, "batch_size": batch_size,
              "code": cache.code_fingerprint(models.cifar_cnn, training.fit_smooth, training.run_epochs,
                                             training.smoothness_penalties, training.offdiagonal_covariance_norm,
-                                            train_cifar)}
+                                            optimizer.Adam, train_cifar)}
 
     def fit():
         import keras
@@ -41,7 +41,8 @@ def train_robust(dataset: data.Dataset, eps: float, epochs: int, train_size: int
     parts = {"experiment": "smooth_codes_robust", "data": dataset.sha256, "eps": eps, "epochs": epochs,
              "train_size": train_size, "attack_steps": attack_steps, "seed": seed,
              "code": cache.code_fingerprint(models.small_resnet, training.fit_robust, training.run_epochs,
-                                            attacks.pgd_ascent, attacks.project, attacks.l2_norm, train_robust)}
+                                            attacks.pgd_ascent, attacks.project, attacks.l2_norm, optimizer.Adam,
+                                            train_robust)}
 
     def fit():
         import keras
