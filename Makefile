@@ -28,7 +28,7 @@ BIN := .venv/bin/
 ENV_STAMP := .venv/.installed
 endif
 
-.PHONY: help env book chapter chapters test reference portability browser-test lock benchmark clean
+.PHONY: help env book chapter chapters test reference portability calibrate browser-test lock benchmark clean
 
 help:
 	@echo "make book      [PROFILE=quick|ci|paper]  run every chapter, then build the HTML book"
@@ -37,6 +37,8 @@ help:
 	@echo "                                         run one chapter into book/chapters/"
 	@echo "make reference                           rewrite tests/reference/ with the ci profile"
 	@echo "make portability                         the ci chapters under emulated CPUs vs tests/reference/"
+	@echo "make calibrate                           the spread of every checked number (perturbed and emulated"
+	@echo "                                         runs) into tests/reference/calibration.json (~75 min)"
 	@echo "make browser-test                        build the ci book and check it in headless Chromium"
 	@echo "make benchmark                           speed figures against their goals (installs ART)"
 	@echo "make lock                                re-resolve requirements.lock (exact versions)"
@@ -133,6 +135,14 @@ browser-test: $(ENV_STAMP)
 portability: $(ENV_STAMP)
 	$(BIN)python scripts/numerics_probe.py
 	$(BIN)python scripts/portability.py
+
+# How far every checked number moves under rounding-level perturbations (8 runs whose initial
+# weights are moved by a few ulps, and the emulated machines of `make portability`), recorded in
+# tests/reference/calibration.json; tests/test_calibration.py holds each declared tolerance to at
+# least 3x the largest deviation seen. Run it after `make reference` and commit both.
+# CALIBRATE_ARGS='--report-only' rebuilds the record from the runs kept in build/calibration/.
+calibrate: $(ENV_STAMP)
+	$(BIN)python scripts/calibrate.py $(CALIBRATE_ARGS)
 
 # Speed figures against their goals (README): PGD vs ART, extra loss terms, spheres vs matmul peak.
 benchmark: $(ENV_STAMP)

@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .reproducibility import perturbation_seed
+
 ENV_VAR = "COMPANION_CACHE"
 MANIFEST = "manifest.json"
 
@@ -37,7 +39,11 @@ def code_fingerprint(*objects) -> str:
 
 
 def make_key(parts: dict) -> str:
-    """A stable hex key for a JSON-serialisable description of a result."""
+    """A stable hex key for a JSON-serialisable description of a result (and, in a calibration
+    run, its perturbation seed, so that perturbed networks never answer for unperturbed ones)."""
+    seed = perturbation_seed()
+    if seed is not None:
+        parts = {**parts, "perturbation_seed": seed}
     text = json.dumps(parts, sort_keys=True, default=_jsonable)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, special, stats
 
+from .reproducibility import perturb_initial_weights
+
 R_OUTER = 1.3
 
 
@@ -186,6 +188,7 @@ def train(model, d: int, steps: int, batch_size: int = 50, learning_rate: float 
 
     if steps_per_call < 1:
         raise ValueError(f"steps_per_call must be >= 1, not {steps_per_call}")
+    perturb_initial_weights(model)
     rng = np.random.default_rng(seed)
     fixed = labelled_sample(train_size, d, rng) if train_size else None
     opt = keras.optimizers.Adam(learning_rate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import Adam
+from .reproducibility import perturb_initial_weights
 
 
 def fit_sgd(model, x, y, x_test, y_test, epochs: int, batch_size: int, learning_rate: float,
@@ -18,6 +19,7 @@ def fit_sgd(model, x, y, x_test, y_test, epochs: int, batch_size: int, learning_
 
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    perturb_initial_weights(model)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"], jit_compile=False)
@@ -126,6 +128,7 @@ def fit_adam(model, x, y, epochs: int, batch_size: int, learning_rate: float = 1
         kinds, reduction = tuple(saturation["kinds"]), saturation.get("reduction", "sum")
         if len(kinds) != len(probe.outputs):
             raise ValueError(f"{len(kinds)} saturation kinds for {len(probe.outputs)} layers")
+    perturb_initial_weights(model)
     optimizer = Adam(model.trainable_variables, learning_rate)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
@@ -239,6 +242,7 @@ def fit_smooth(model, x, y, epochs: int, batch_size: int, learning_rate: float =
     if c1 < 0 or c2 < 0:
         raise ValueError(f"c1 and c2 must be >= 0, got {c1}, {c2}")
     probe = keras.Model(model.input, [model.get_layer("penultimate").output, model.output])
+    perturb_initial_weights(model)
     optimizer = Adam(model.trainable_variables, learning_rate)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
@@ -273,6 +277,7 @@ def fit_robust(model, x, y, epochs: int, batch_size: int, eps: float, attack_ste
 
     if eps < 0 or attack_steps < 0:
         raise ValueError(f"eps and attack_steps must be >= 0, got {eps}, {attack_steps}")
+    perturb_initial_weights(model)
     optimizer = Adam(model.trainable_variables, learning_rate)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     step_size = 2.5 * eps / max(attack_steps, 1)

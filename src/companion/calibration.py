@@ -1,0 +1,139 @@
+"""How far each checked number of a `ci` chapter moves under rounding-level perturbations.
+
+`make calibrate` (``scripts/calibrate.py``) runs every chapter many times ("draws"): on emulated
+machines (other CPU features and thread counts) and with every network's initial weights moved
+by a few ulps (:func:`companion.reproducibility.perturb_initial_weights`). :func:`spread` reads
+the draws of one chapter against its reference and returns, for every number that
+:func:`companion.chapters.compare` checks, the reference value and the largest deviation seen,
+plus every line whose text (a verdict word, the number of numbers) changed. The record it
+builds, ``tests/reference/calibration.json``, is what ``tests/test_calibration.py`` holds the
+declared tolerances against: each must be at least :data:`MARGIN` times the largest deviation.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+from .chapters import IGNORE_TAG, Tolerance, output_text, split_numbers
+
+MARGIN = 3.0
+RECORD = "calibration.json"
+
+
+def checked_cells(source_nb, reference_nb) -> dict[int, tuple]:
+    """``{code cell number (from 1): (source cell, reference cell)}`` of the cells whose outputs
+    :func:`~companion.chapters.compare` checks: not tagged ``nbval-ignore-output`` in the
+    source."""
+    source = [c for c in source_nb.cells if c.cell_type == "code"]
+    reference = [c for c in reference_nb.cells if c.cell_type == "code"]
+    if len(source) != len(reference):
+        raise ValueError(f"the source has {len(source)} code cells, the reference {len(reference)}: "
+                         "rewrite the reference (make reference)")
+    return {k: (s, r) for k, (s, r) in enumerate(zip(source, reference), 1)
+            if IGNORE_TAG not in s.get("metadata", {}).get("tags", [])}
+
+
+def reference_digest(source_nb, reference_nb) -> str:
+    """sha256 of the reference's checked outputs: it changes when a checked output does, and only
+    then (cell ids, timings and figures do not count)."""
+    texts = {k: output_text(r) for k, (_, r) in checked_cells(source_nb, reference_nb).items()}
+    return hashlib.sha256(json.dumps(texts, sort_keys=True).encode()).hexdigest()
+
+
+def _value(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def deviation(ours: str, reference: str) -> float:
+    """``|ours - reference|`` of two printed numbers; inf when only one of them is nan."""
+    a, b = _value(ours), _value(reference)
+    if math.isnan(a) or math.isnan(b):
+        return 0.0 if math.isnan(a) and math.isnan(b) else math.inf
+    return abs(a - b)
+
+
+def spread(source_nb, reference_nb, draws: dict) -> dict:
+    """The spread of every checked number of one chapter across ``draws``.
+
+    ``draws``: ``{name: executed notebook}``. Returns ``{"cells": {cell: {"tolerance": spec,
+    "numbers": [...], "text_changes": [...]}}}``, with one entry per number: ``line`` (from 1),
+    ``position`` (its place among the line's numbers, from 0), ``context`` (the line, shortened),
+    ``reference``, ``min``, ``max`` and ``deviation`` (largest ``|draw - reference|``, with the
+    ``draw`` that gave it); and one entry per line whose text changed in a draw.
+    """
+    cells = {}
+    for k, (src, ref) in checked_cells(source_nb, reference_nb).items():
+        ref_lines = output_text(ref).rstrip().splitlines()
+        numbers, changes = {}, []
+        for name, nb in draws.items():
+            cell = [c for c in nb.cells if c.cell_type == "code"][k - 1]
+            lines = output_text(cell).rstrip().splitlines()
+            if len(lines) != len(ref_lines):
+                changes.append({"draw": name, "line": None,
+                                "got": f"{len(lines)} lines", "reference": f"{len(ref_lines)} lines"})
+                continue
+            for i, (line, ref_line) in enumerate(zip(lines, ref_lines), 1):
+                (nums, words), (ref_nums, ref_words) = split_numbers(line), split_numbers(ref_line)
+                if words != ref_words or len(nums) != len(ref_nums):
+                    changes.append({"draw": name, "line": i, "got": line.strip()[:160],
+                                    "reference": ref_line.strip()[:160]})
+                    continue
+                for j, (a, b) in enumerate(zip(nums, ref_nums)):
+                    entry = numbers.setdefault((i, j), {
+                        "line": i, "position": j, "context": ref_line.strip()[:100],
+                        "reference": b, "min": _value(b), "max": _value(b),
+                        "deviation": 0.0, "draw": None})
+                    v, d = _value(a), deviation(a, b)
+                    entry["min"], entry["max"] = min(entry["min"], v), max(entry["max"], v)
+                    if d > entry["deviation"]:
+                        entry["deviation"], entry["draw"] = d, name
+        spec = src.get("metadata", {}).get("tolerance") or {}
+        cells[str(k)] = {"tolerance": spec, "numbers": list(numbers.values()),
+                         "text_changes": changes}
+    return {"cells": cells}
+
+
+def allowed(tolerance: Tolerance, reference: str) -> float:
+    """The largest deviation ``tolerance`` accepts at a printed ``reference`` value."""
+    return tolerance.abs + tolerance.rel * abs(_value(reference))
+
+
+def shortfalls(source_nb, chapter_record: dict) -> list[str]:
+    """Where a declared tolerance is below :data:`MARGIN` times its recorded deviation, and every
+    recorded text change of a checked cell: one line each; empty when the tolerances cover the
+    spread. Tolerances are read from ``source_nb`` (the chapter as it is now)."""
+    code = [c for c in source_nb.cells if c.cell_type == "code"]
+    problems = []
+    for k, cell in chapter_record["cells"].items():
+        src = code[int(k) - 1]
+        if IGNORE_TAG in src.get("metadata", {}).get("tags", []):
+            continue
+        tolerance = Tolerance.of(src)
+        for n in cell["numbers"]:
+            limit = allowed(tolerance, n["reference"])
+            if n["deviation"] > 0 and limit < MARGIN * n["deviation"]:
+                problems.append(f"cell {k}, line {n['line']}, number {n['position']} "
+                                f"({n['reference']}, moved {n['deviation']:.3g} in {n['draw']}): "
+                                f"tolerance {tolerance} allows {limit:.3g}, needs "
+                                f">= {MARGIN:g} x {n['deviation']:.3g}  [{n['context']}]")
+        for change in cell["text_changes"]:
+            problems.append(f"cell {k}, line {change['line']}: text changed in {change['draw']}: "
+                            f"{change['got']!r} (reference {change['reference']!r})")
+    return problems
+
+
+def ratio_table(source_nb, chapter_record: dict) -> list[tuple]:
+    """``(cell, line, position, reference, min, max, tolerance, ratio, context)`` for every
+    recorded number that moved, ``ratio`` = allowed deviation / observed deviation (inf for a
+    number that never moved is left out), smallest ratio first."""
+    code = [c for c in source_nb.cells if c.cell_type == "code"]
+    rows = []
+    for k, cell in chapter_record["cells"].items():
+        tolerance = Tolerance.of(code[int(k) - 1])
+        for n in cell["numbers"]:
+            if n["deviation"] > 0:
+                rows.append((int(k), n["line"], n["position"], n["reference"], n["min"], n["max"],
+                             str(tolerance), allowed(tolerance, n["reference"]) / n["deviation"],
+                             n["context"]))
+    return sorted(rows, key=lambda r: r[7])
