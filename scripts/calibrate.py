@@ -87,15 +87,17 @@ def record(slugs: list) -> dict:
 
 def report(rec: dict, slugs: list, worst: int) -> int:
     import jupytext
+    import nbformat
 
     from companion import calibration, chapters
 
     rows, problems = [], []
     for slug in slugs:
         source = jupytext.read(chapters.source(slug, ROOT))
+        reference = nbformat.read(ROOT / "tests" / "reference" / f"{slug}.ipynb", as_version=4)
         entry = rec["chapters"][slug]
-        rows += [(slug,) + r for r in calibration.ratio_table(source, entry)]
-        problems += [f"{slug}: {p}" for p in calibration.shortfalls(source, entry)]
+        rows += [(slug,) + r for r in calibration.ratio_table(source, reference, entry)]
+        problems += [f"{slug}: {p}" for p in calibration.shortfalls(source, reference, entry)]
         moved = sum(n["deviation"] > 0 for c in entry["cells"].values() for n in c["numbers"])
         total = sum(len(c["numbers"]) for c in entry["cells"].values())
         print(f"{slug}: {len(entry['draws'])} draws, {total} checked numbers, {moved} moved")
@@ -105,6 +107,7 @@ def report(rec: dict, slugs: list, worst: int) -> int:
     for slug, cell, line, pos, ref, lo, hi, tol, ratio, context in rows[:worst]:
         print(f"{slug:20s} {cell:4d} {line:4d} {pos:2d} {ref:>10s} {lo:10.4g} {hi:10.4g}  "
               f"{tol:22s} {ratio:6.2f}  {context[:60]}")
+    print(f"({len(rows)} checked numbers moved; the {min(worst, len(rows))} smallest ratios)")
     print(f"\n{len(problems)} shortfall(s) against {calibration.MARGIN:g}x the observed deviation")
     for p in problems:
         print("  " + p)

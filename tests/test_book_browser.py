@@ -145,3 +145,37 @@ def test_internal_links_resolve(server, browser):
         if fragment and f'id="{urllib.parse.unquote(fragment)}"' not in body:
             broken.append(f"{page} -> {href}: no element with id {fragment!r}")
     assert not broken, "\n".join(broken)
+
+
+# Every element of the scorecard page that holds text: a cell or block must show its text whole
+# (nothing cut off at its right edge) and be at least as wide as its longest word.
+_LAYOUT_PROBLEMS = """
+const problems = [];
+const els = document.querySelectorAll('main td, main th, main .claim, main .claim p, main .claim dd, main .claim blockquote');
+for (const el of els) {
+  const style = getComputedStyle(el);
+  if (el.scrollWidth > el.clientWidth + 1 && style.overflowX !== 'auto' && style.overflowX !== 'scroll')
+    problems.push('clipped: ' + el.innerText.slice(0, 60));
+  const words = el.innerText.split(/\\s+/).filter(w => w.length > 2);
+  if (words.length && el.getBoundingClientRect().width < 8 * Math.min(...words.map(w => Math.min(w.length, 12))))
+    problems.push('narrower than a word (' + Math.round(el.getBoundingClientRect().width) + ' px): ' + el.innerText.slice(0, 40));
+}
+const main = document.querySelector('main');
+if (main && main.scrollWidth > main.clientWidth + 1) problems.push('the page scrolls sideways');
+return problems.slice(0, 20);
+"""
+
+
+@pytest.mark.parametrize("width", [1300, 390])
+def test_scorecard_page_reads_at_desktop_and_phone_width(width, server, browser):
+    browser.set_window_size(width, 1800)
+    try:
+        _open(browser, f"{server}/scorecard.html")
+        quotes = browser.execute_script("return document.querySelectorAll('.claim-quote').length")
+        assert quotes > 20, "the scorecard page shows too few of the papers' words"
+        problems = browser.execute_script(_LAYOUT_PROBLEMS)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SHOTS / f"scorecard_{width}px.png"))
+        assert not problems, f"at {width} px: " + "; ".join(problems)
+    finally:
+        browser.set_window_size(1300, 1800)

@@ -45,8 +45,8 @@ def test_record_calibrates_the_reference_as_it_is(slug, record):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_declared_tolerances_cover_three_times_the_observed_spread(slug, record):
-    source, _ = _source_and_reference(slug)
-    problems = calibration.shortfalls(source, record["chapters"][slug])
+    source, reference = _source_and_reference(slug)
+    problems = calibration.shortfalls(source, reference, record["chapters"][slug])
     assert not problems, f"{slug}:\n" + "\n".join(problems)
 
 
@@ -83,14 +83,28 @@ def test_spread_records_the_largest_deviation_and_text_changes():
     ({"rel": 0.02}, 0.3, True),          # 0.02 x 50 = 1.0
     ({}, 0.0, True),                     # exact and never moved
     ({}, 0.1, False),                    # exact but moved
+    ({"columns": {"acc": {"abs": 1}}}, 0.3, True),     # the column's own tolerance
+    ({"abs": 5, "columns": {"acc": {"abs": 0.5}}}, 0.3, False),
+    ({"columns": {"acc": "unchecked"}}, 9.0, True),    # not checked, so nothing to cover
 ])
 def test_shortfalls_hold_tolerances_to_three_times_the_deviation(tolerance, deviation, covered):
     source = _nb(("", {"tolerance": tolerance}))
-    entry = {"cells": {"1": {"numbers": [{"line": 1, "position": 0, "context": "acc 50.0",
+    reference = _nb(("name   acc\nmlp   50.0\n", {}))
+    entry = {"cells": {"1": {"numbers": [{"line": 2, "position": 0, "context": "mlp 50.0",
                                           "reference": "50.0", "deviation": deviation,
                                           "draw": "perturbed-1"}],
                              "text_changes": []}}}
-    assert (calibration.shortfalls(source, entry) == []) is covered
+    assert (calibration.shortfalls(source, reference, entry) == []) is covered
+
+
+def test_a_text_change_is_a_shortfall_unless_its_row_is_unchecked():
+    reference = _nb(("alpha.spread 0.12 reproduced\n", {}))
+    entry = {"cells": {"1": {"numbers": [], "text_changes": [
+        {"draw": "perturbed-2", "line": 1, "got": "alpha.spread 0.19 not reproduced",
+         "reference": "alpha.spread 0.12 reproduced"}]}}}
+    assert calibration.shortfalls(_nb(("", {})), reference, entry)
+    unchecked = _nb(("", {"tolerance": {"rows": {"alpha.spread": "unchecked"}}}))
+    assert calibration.shortfalls(unchecked, reference, entry) == []
 
 
 def test_a_nan_that_appears_is_an_infinite_deviation():

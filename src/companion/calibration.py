@@ -76,8 +76,8 @@ def spread(source_nb, reference_nb, draws: dict) -> dict:
             for i, (line, ref_line) in enumerate(zip(lines, ref_lines), 1):
                 (nums, words), (ref_nums, ref_words) = split_numbers(line), split_numbers(ref_line)
                 if words != ref_words or len(nums) != len(ref_nums):
-                    changes.append({"draw": name, "line": i, "got": line.strip()[:160],
-                                    "reference": ref_line.strip()[:160]})
+                    changes.append({"draw": name, "line": i, "got": line.strip(),
+                                    "reference": ref_line.strip()})
                     continue
                 for j, (a, b) in enumerate(zip(nums, ref_nums)):
                     entry = numbers.setdefault((i, j), {
@@ -99,41 +99,49 @@ def allowed(tolerance: Tolerance, reference: str) -> float:
     return tolerance.abs + tolerance.rel * abs(_value(reference))
 
 
-def shortfalls(source_nb, chapter_record: dict) -> list[str]:
-    """Where a declared tolerance is below :data:`MARGIN` times its recorded deviation, and every
-    recorded text change of a checked cell: one line each; empty when the tolerances cover the
-    spread. Tolerances are read from ``source_nb`` (the chapter as it is now)."""
-    code = [c for c in source_nb.cells if c.cell_type == "code"]
-    problems = []
+def _judged(source_nb, reference_nb, chapter_record: dict):
+    """``(cell, number entry or text change, Tolerance)`` for every recorded number and text
+    change that the chapter checks now (its tags and tolerances read from ``source_nb``); a text
+    change comes with None."""
+    cells = checked_cells(source_nb, reference_nb)
     for k, cell in chapter_record["cells"].items():
-        src = code[int(k) - 1]
-        if IGNORE_TAG in src.get("metadata", {}).get("tags", []):
+        if int(k) not in cells:
             continue
+        src, ref = cells[int(k)]
         tolerance = Tolerance.of(src)
+        rules = tolerance.per_number(output_text(ref))
         for n in cell["numbers"]:
-            limit = allowed(tolerance, n["reference"])
-            if n["deviation"] > 0 and limit < MARGIN * n["deviation"]:
-                problems.append(f"cell {k}, line {n['line']}, number {n['position']} "
-                                f"({n['reference']}, moved {n['deviation']:.3g} in {n['draw']}): "
-                                f"tolerance {tolerance} allows {limit:.3g}, needs "
-                                f">= {MARGIN:g} x {n['deviation']:.3g}  [{n['context']}]")
+            line_rules = rules[n["line"] - 1]
+            if line_rules is not None and line_rules[n["position"]] is not None:
+                yield k, n, line_rules[n["position"]]
         for change in cell["text_changes"]:
-            problems.append(f"cell {k}, line {change['line']}: text changed in {change['draw']}: "
-                            f"{change['got']!r} (reference {change['reference']!r})")
+            if change["line"] is None or rules[change["line"] - 1] is not None:
+                yield k, change, None
+
+
+def shortfalls(source_nb, reference_nb, chapter_record: dict) -> list[str]:
+    """Where a declared tolerance is below :data:`MARGIN` times its recorded deviation, and every
+    recorded text change of a checked line: one line each; empty when the tolerances cover the
+    spread."""
+    problems = []
+    for k, n, rule in _judged(source_nb, reference_nb, chapter_record):
+        if rule is None:
+            problems.append(f"cell {k}, line {n['line']}: text changed in {n['draw']}: "
+                            f"{n['got']!r} (reference {n['reference']!r})")
+        elif n["deviation"] > 0 and allowed(rule, n["reference"]) < MARGIN * n["deviation"]:
+            problems.append(f"cell {k}, line {n['line']}, number {n['position']} "
+                            f"({n['reference']}, moved {n['deviation']:.3g} in {n['draw']}): "
+                            f"tolerance {rule} allows {allowed(rule, n['reference']):.3g}, needs "
+                            f">= {MARGIN:g} x {n['deviation']:.3g}  [{n['context']}]")
     return problems
 
 
-def ratio_table(source_nb, chapter_record: dict) -> list[tuple]:
+def ratio_table(source_nb, reference_nb, chapter_record: dict) -> list[tuple]:
     """``(cell, line, position, reference, min, max, tolerance, ratio, context)`` for every
-    recorded number that moved, ``ratio`` = allowed deviation / observed deviation (inf for a
-    number that never moved is left out), smallest ratio first."""
-    code = [c for c in source_nb.cells if c.cell_type == "code"]
-    rows = []
-    for k, cell in chapter_record["cells"].items():
-        tolerance = Tolerance.of(code[int(k) - 1])
-        for n in cell["numbers"]:
-            if n["deviation"] > 0:
-                rows.append((int(k), n["line"], n["position"], n["reference"], n["min"], n["max"],
-                             str(tolerance), allowed(tolerance, n["reference"]) / n["deviation"],
-                             n["context"]))
+    checked number that moved, ``ratio`` = allowed deviation / largest observed deviation,
+    smallest first."""
+    rows = [(int(k), n["line"], n["position"], n["reference"], n["min"], n["max"], str(rule),
+             allowed(rule, n["reference"]) / n["deviation"], n["context"])
+            for k, n, rule in _judged(source_nb, reference_nb, chapter_record)
+            if rule is not None and n["deviation"] > 0]
     return sorted(rows, key=lambda r: r[7])

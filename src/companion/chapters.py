@@ -39,26 +39,55 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 SOURCES = Path("book") / "notebooks"
 
 # A number: not inside a word ("conv1", "x_1" are text), an optional sign (a dash right after a
-# digit is a range, "0.47-1.04", not a sign), digits, an optional fraction and exponent.
-_NUMBER = re.compile(r"(?<![\w.])[-−+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+# digit is a range, "0.47-1.04", not a sign), digits, an optional fraction and exponent; or nan or
+# inf standing alone (a quantity that was undefined in one run and a number in another is a
+# number that moved, not a changed text).
+_NUMBER = re.compile(r"(?<![\w.])[-−+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|nan\b|inf\b)")
 _SPACES = re.compile(r"\s+")
 _DASHES = re.compile(r"-{3,}")
+UNCHECKED = "unchecked"
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """``|a - b| <= abs + rel * |b|``; zero for both means the printed numbers must be equal."""
+    """``|a - b| <= abs + rel * |b|``; zero for both means the printed numbers must be equal.
+
+    A cell may refine it for some of its numbers: ``rows`` maps a text that a reference line
+    contains (a scorecard claim id, a row label) and ``columns`` a table header's label to their
+    own ``{rel, abs}``, or to ``unchecked`` for a number too fragile to check in this profile (a
+    row marked so is not compared at all, its words included). A row rule wins over a column rule;
+    a column holds the numbers whose last character stands under its header label.
+    """
     rel: float = 0.0
     abs: float = 0.0
+    rows: tuple = ()      # ((text in the reference line, Tolerance | None), ...)
+    columns: tuple = ()   # ((header label, Tolerance | None), ...)
 
     @classmethod
     def of(cls, cell) -> "Tolerance":
         spec = cell.get("metadata", {}).get(TOLERANCE_KEY) or {}
-        unknown = set(spec) - {"rel", "abs"}
-        if unknown or not all(isinstance(v, (int, float)) and v >= 0 for v in spec.values()):
-            raise ValueError(f"a cell's tolerance must be {{rel: r, abs: a}} with r, a >= 0, "
-                             f"not {spec!r}")
-        return cls(**{k: float(v) for k, v in spec.items()})
+        return cls.parse(spec)
+
+    @classmethod
+    def parse(cls, spec) -> "Tolerance":
+        def plain(value):
+            if value == UNCHECKED:
+                return None
+            if (not isinstance(value, dict) or set(value) - {"rel", "abs"}
+                    or not all(isinstance(v, (int, float)) and v >= 0 for v in value.values())):
+                raise ValueError(f"a cell's tolerance must be {{rel: r, abs: a}} with r, a >= 0 "
+                                 f"(rows and columns may also be '{UNCHECKED}'), not {value!r}")
+            return cls(**{k: float(v) for k, v in value.items()})
+
+        if not isinstance(spec, dict):
+            plain(spec)
+        refine = {k: spec.get(k) or {} for k in ("rows", "columns")}
+        if not all(isinstance(v, dict) for v in refine.values()):
+            raise ValueError(f"a tolerance's rows and columns map a text to a tolerance, not {spec!r}")
+        base = plain({k: v for k, v in spec.items() if k not in refine})
+        return cls(base.rel, base.abs,
+                   tuple((str(k), plain(v)) for k, v in refine["rows"].items()),
+                   tuple((str(k), plain(v)) for k, v in refine["columns"].items()))
 
     @property
     def exact(self) -> bool:
@@ -72,8 +101,34 @@ class Tolerance:
         a, b = (float(s.replace("−", "-")) for s in (ours, reference))
         return abs(a - b) <= self.abs + self.rel * abs(b)
 
+    def per_number(self, reference: str) -> list:
+        """For each line of a cell's reference text: None when the line is not checked, else one
+        entry per number of the line, the :class:`Tolerance` that applies or None (unchecked)."""
+        base = Tolerance(self.rel, self.abs)
+        lines, headers, out = reference.rstrip().splitlines(), {}, []
+        for line in lines:
+            row = next((rule for text, rule in self.rows if text in line), base)
+            if any(text in line for text, _ in self.rows) and row is None:
+                out.append(None)
+                continue
+            spans = [m.span() for m in _NUMBER.finditer(line)]
+            rules = []
+            for start, end in spans:
+                rule = row if row is not base else next(
+                    (r for label, r in self.columns
+                     if label in headers and headers[label] <= end - 1 < headers[label] + len(label)),
+                    base)
+                rules.append(rule)
+            out.append(rules)
+            for label, _ in self.columns:  # the header line: its labels' places, for lines below
+                if label in line and label not in headers:
+                    headers[label] = line.index(label)
+        return out
+
     def __str__(self) -> str:
-        return "exact" if self.exact else f"rel {self.rel:g}, abs {self.abs:g}"
+        text = "exact" if self.exact else f"rel {self.rel:g}, abs {self.abs:g}"
+        refined = [f"{k}: {v or UNCHECKED}" for k, v in self.rows + self.columns]
+        return text + (f" ({'; '.join(refined)})" if refined else "")
 
 
 def output_text(cell) -> str:
@@ -114,16 +169,19 @@ def compare_text(ours: str, reference: str, tolerance: Tolerance) -> list[str]:
         return [f"{len(ours_lines)} lines printed, the reference has {len(ref_lines)}:\n"
                 f"  got:       {ours.strip()[:300]!r}\n  reference: {reference.strip()[:300]!r}"]
     problems = []
-    for k, (line, ref) in enumerate(zip(ours_lines, ref_lines), 1):
+    rules = tolerance.per_number(reference)
+    for k, (line, ref, line_rules) in enumerate(zip(ours_lines, ref_lines, rules), 1):
+        if line_rules is None:  # a row the cell does not check
+            continue
         (nums, words), (ref_nums, ref_words) = split_numbers(line), split_numbers(ref)
         if words != ref_words or len(nums) != len(ref_nums):
             problems.append(f"line {k}: text differs\n  got:       {line.strip()}\n"
                             f"  reference: {ref.strip()}")
             continue
-        bad = [f"{a} (reference {b})" for a, b in zip(nums, ref_nums)
-               if not tolerance.agree(a, b)]
+        bad = [f"{a} (reference {b}, {rule})" for a, b, rule in zip(nums, ref_nums, line_rules)
+               if rule is not None and not rule.agree(a, b)]
         if bad:
-            problems.append(f"line {k}: {', '.join(bad)} beyond tolerance ({tolerance})\n"
+            problems.append(f"line {k}: {', '.join(bad)} beyond tolerance\n"
                             f"  got:       {line.strip()}\n  reference: {ref.strip()}")
     return problems
 

@@ -313,3 +313,24 @@ def train_nine(dataset, settings) -> dict:
         rows += [(r.label, m, i == pick) for i, (r, m) in enumerate(zip(group["candidates"], metrics))]
         search[arch] = rows
     return {"nets": nets, "histories": histories, "search": search}
+
+
+# --- rules of the section 7 claims (functions of the attacks' outcomes, unit-tested both ways) --
+
+PAPER_ADAM_STEPS_3_TO_7 = 30_000_000  # "even in the most extreme case where we ran Adam for 30 million iterations"
+
+
+def fooled_within(success, steps, limit: float) -> bool:
+    """Every attack succeeded, the median in fewer than ``limit`` steps ("usually within less
+    than 10 iterations"; "usually within 1-2 iterations"). ``success``, ``steps``: ``(n,)``."""
+    success, steps = np.asarray(success, bool), np.asarray(steps)
+    return bool(success.size) and bool(success.all()) and float(np.median(steps)) < limit
+
+
+def still_unfooled(success, steps_run: int, paper_steps: int = PAPER_ADAM_STEPS_3_TO_7) -> tuple:
+    """The 3 -> 7 claim: ``(passed, judged)``. A success in fewer steps than the paper ran
+    contradicts it (judged, failed); a failure counts only once the attack ran as long as the
+    paper's (else not judged: a short run cannot show what 30 million steps did not find)."""
+    if np.any(success):
+        return False, True
+    return True, steps_run >= paper_steps

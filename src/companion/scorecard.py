@@ -13,26 +13,35 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from . import sources
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 NOT_RUN = "not run in this profile"
 PREMISE_ABSENT = "premise absent"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_RUN, PREMISE_ABSENT)
-COLUMNS = ("id", "claim", "paper", "ours", "tolerance", "verdict")
+COLUMNS = ("id", "source", "claim", "paper", "ours", "tolerance", "verdict")
 ENV_VAR = "COMPANION_RESULTS_DIR"
 
 
 @dataclass(frozen=True)
 class Row:
+    """One claim: ``source`` is ``paper`` or ``ours`` (companion.sources), ``quote`` the paper's
+    words (or, for our own test, the passage that motivates it), ``where`` where they stand and
+    ``note`` what our own test tests."""
     id: str
     claim: str
     paper: str
     ours: str
     tolerance: str
     verdict: str
+    source: str = ""
+    quote: str = ""
+    where: str = ""
+    note: str = ""
 
 
 def _verdict(passed, judge: bool, premise: bool = True) -> str:
@@ -50,8 +59,12 @@ def _fmt(value, fmt: str) -> str:
 class Scorecard:
     """Claims of one chapter under one profile."""
 
-    def __init__(self, chapter: str, profile: str, overrides: dict | None = None):
+    def __init__(self, chapter: str, profile: str, overrides: dict | None = None,
+                 claim_sources: dict | None = None):
+        """``claim_sources``: ``{claim id pattern: companion.sources.Source}``, by default the
+        chapter's entry of ``companion.sources.CLAIMS``."""
         self.chapter, self.profile = chapter, profile
+        self.claim_sources = claim_sources
         self.overrides = dict(overrides or {})
         self.rows: list[Row] = []
 
@@ -62,9 +75,12 @@ class Scorecard:
         return f"{self.profile} (overrides: {extra})" if extra else self.profile
 
     def _add(self, row: Row) -> None:
+        """Record ``row`` with its source (companion.sources); an unknown or repeated id is an
+        error, so no claim reaches the page without saying whose it is."""
         if any(r.id == row.id for r in self.rows):
             raise ValueError(f"claim {row.id!r} is already on the {self.chapter} scorecard")
-        self.rows.append(row)
+        src = sources.source_of(self.chapter, row.id, self.claim_sources)
+        self.rows.append(replace(row, source=src.kind, quote=src.quote, where=src.where, note=src.note))
 
     def compare(self, id: str, claim: str, paper: float, ours: float, tol: float,
                 fmt: str = ".3g", judge: bool = True) -> None:
@@ -123,17 +139,37 @@ class Scorecard:
         return f"Scorecard {self.chapter} (profile {self.run}): {counts}\n" + "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{c}</th>" for c in COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(getattr(r, c))}</td>" for c in COLUMNS)
-                       + "</tr>" for r in self.rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        """The book's form: one block per claim (claim, source with the paper's words, values,
+        verdict), which reads on a phone as on a wide screen."""
+        return claims_html([asdict(r) for r in self.rows])
+
+
+def claim_html(row: dict, link: str | None = None) -> str:
+    """One claim as an HTML block: id and verdict, the claim, its source (the paper's words with
+    where they stand, or what our own test tests), then paper / ours / tolerance."""
+    e = html.escape
+    ident = f'<a href="{e(link)}">{e(row["id"])}</a>' if link else e(row["id"])
+    if row.get("source") == sources.PAPER:
+        origin = (f'<blockquote class="claim-quote">“{e(row["quote"])}”'
+                  f'<span class="claim-where"> ({e(row["where"])})</span></blockquote>')
+    else:
+        motive = (f' Motivated by: “{e(row["quote"])}” ({e(row["where"])}).' if row.get("quote") else "")
+        origin = f'<p class="claim-note">Our own test: {e(row.get("note", ""))}.{motive}</p>'
+    values = "".join(f"<dt>{name}</dt><dd>{e(row[name])}</dd>" for name in ("paper", "ours", "tolerance"))
+    return (f'<div class="claim"><div class="claim-head"><code class="claim-id">{ident}</code> '
+            f'<span class="claim-source claim-source-{e(row.get("source", ""))}">{e(row.get("source", ""))}</span> '
+            f'{_verdict_html(row["verdict"])}</div><p class="claim-text">{e(row["claim"])}</p>'
+            f'{origin}<dl class="claim-values">{values}</dl></div>')
+
+
+def claims_html(rows, links: dict | None = None) -> str:
+    """Every claim of a card as HTML blocks, in order."""
+    links = links or {}
+    return '<div class="claims">' + "".join(claim_html(r, links.get(r["id"])) for r in rows) + "</div>"
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-PAGE_COLUMNS = ("id", "verdict", "claim", "paper", "ours", "tolerance")
 
 
 def _verdict_html(verdict: str) -> str:
@@ -175,14 +211,6 @@ def claim_sections(notebook: dict, ids) -> dict:
     return found
 
 
-def _cell(row: dict, column: str, link: str | None = None) -> str:
-    if column == "verdict":
-        return _verdict_html(row[column])
-    if column == "id" and link:
-        return f'<a href="{html.escape(link)}">{html.escape(row[column])}</a>'
-    return _md(row[column])
-
-
 def _chapter_order(slug: str) -> tuple:
     from .profiles import SETTINGS
 
@@ -192,8 +220,8 @@ def _chapter_order(slug: str) -> tuple:
 
 def gather(directory: str | os.PathLike) -> str:
     """A Markdown page with every ``*.scorecard.json`` in ``directory``, chapters in book order:
-    a summary per chapter, then each chapter's rows (verdict beside the id, for narrow screens),
-    each id linking to the section of the chapter that makes the claim when the executed
+    a summary per chapter, then each chapter's claims as blocks (:func:`claim_html`: the paper's
+    words beside the verdict, readable on a phone), each id linking to the section of the chapter that makes the claim when the executed
     notebook ``<chapter>.ipynb`` is in ``directory`` too."""
     cards = [json.loads(p.read_text()) for p in Path(directory).glob("*.scorecard.json")]
     cards.sort(key=lambda c: _chapter_order(c["chapter"]))
@@ -217,10 +245,11 @@ def gather(directory: str | os.PathLike) -> str:
         anchors = (claim_sections(json.loads(executed.read_text()), [r["id"] for r in card["rows"]])
                    if executed.exists() else {})
         links = {claim: f"chapters/{card['chapter']}.html#{a}" for claim, a in anchors.items()}
+        by_source = {k: sum(r.get("source") == k for r in card["rows"]) for k in (sources.PAPER, sources.OURS)}
         lines += ["", f"(scorecard-{card['chapter']})=", f"## {card['chapter']}", "",
-                  "| " + " | ".join(PAGE_COLUMNS) + " |", "|" + "---|" * len(PAGE_COLUMNS)]
-        lines += ["| " + " | ".join(_cell(r, c, links.get(r["id"])) for c in PAGE_COLUMNS) + " |"
-                  for r in card["rows"]]
+                  f"{by_source[sources.PAPER]} claims of the paper, each with its words and where they "
+                  f"stand; {by_source[sources.OURS]} tests of our own.", "",
+                  claims_html(card["rows"], links)]
     return "\n".join(lines) + "\n"
 
 

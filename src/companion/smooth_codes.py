@@ -152,3 +152,33 @@ def imagenet_model(name: str, weights: str | None = "imagenet", input_shape=(224
     except Exception as exc:  # offline: the weight download fails
         return None, f"{name}: weights {weights!r} unavailable ({type(exc).__name__}; the download failed)"
     return base, None
+
+
+# --- rules of the penalty and Robustness-model claims (unit-tested on inputs that pass and fail)
+
+def jacobian_unrelated(pgd_with: float, pgd_without: float, within: float = 0.03) -> bool:
+    """"Jacobian penalization appears to have no relationship with accuracy": PGD accuracy
+    (fractions) with the Jacobian penalty within ``within`` of the same network without it (our
+    threshold: about two standard errors at 10% accuracy on 500 images)."""
+    return bool(np.isfinite(pgd_with) and np.isfinite(pgd_without) and abs(pgd_with - pgd_without) <= within)
+
+
+def most_robust(rows) -> tuple:
+    """The ``(c1, c2, jacobian)`` of the grid row with the highest PGD accuracy; ``rows``:
+    ``(c1, c2, jacobian, alpha, pgd_accuracy, ...)`` tuples. Ties go to the first row."""
+    best = max(rows, key=lambda r: r[4])
+    return best[0], best[1], best[2]
+
+
+def orders_below(lam_model, lam_reference) -> float:
+    """How many orders of magnitude the principal eigenvalue of ``lam_model`` lies below that of
+    ``lam_reference`` (eigenvalues in decreasing order): ``log10(ref[0] / model[0])``."""
+    return float(np.log10(lam_reference[0] / lam_model[0]))
+
+
+def standard_model_also_steep(alpha_eps0: float, alpha_top: float, alpha_cnn: float) -> bool:
+    """"The steep decay in the slope is also present in the eps = 0 model": the standard ResNet's
+    alpha exceeds the CIFAR-10 CNN's by at least half as much as the most robust ResNet's does
+    (and that one's does exceed it)."""
+    margin = alpha_top - alpha_cnn
+    return bool(margin > 0 and alpha_eps0 - alpha_cnn >= 0.5 * margin)

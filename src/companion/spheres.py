@@ -409,3 +409,16 @@ def tradeoff_point(model, d: int, n_eval: int, n_points: int, steps: int, step_s
     x_adv, fooled = manifold_attack(model, x, steps, step_size)
     dist = np.linalg.norm(x_adv - x, axis=1)
     return rate, float(dist.mean()), float(fooled.mean())
+
+
+def first_error_step(steps, error_share) -> float:
+    """The first logged training step at which any attacked point ended misclassified, or nan.
+    ``steps``, ``error_share``: ``(k,)``, as the perfect-initialization run logs them."""
+    hit = np.flatnonzero(np.asarray(error_share) > 0)
+    return float(np.asarray(steps)[hit[0]]) if hit.size else float("nan")
+
+
+def near_in_steps(step: float, paper_step: float = 1000, factor: float = 3.0) -> bool:
+    """Within ``factor`` of the paper's step count either way ("adversarial examples can once
+    again be found after 1000 training steps"); nan (never) fails."""
+    return bool(np.isfinite(step) and paper_step / factor <= step <= paper_step * factor)

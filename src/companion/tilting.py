@@ -139,3 +139,19 @@ def weight_rms(model) -> dict:
     """Root mean square of each convolution kernel: ``{layer name: rms}``."""
     return {layer.name: float(np.sqrt(np.mean(np.square(layer.kernel.numpy()))))
             for layer in model.layers if hasattr(layer, "kernel")}
+
+
+# --- rules of the LeNet claims (each a function of printed numbers, unit-tested both ways) ------
+
+def less_overfitted(errors: dict, within: float = 0.5) -> bool:
+    """LeNet-high "less overfitted (the train and test errors are approximately equal at the end
+    of the training)": its final test - train gap, in points, is within ``within`` of zero and
+    smaller than LeNet-low's. ``errors``: ``{name: (train %, test %)}``."""
+    gap = {name: test - train for name, (train, test) in errors.items()}
+    return abs(gap["LeNet-high"]) <= within and gap["LeNet-high"] < gap["LeNet-low"]
+
+
+def high_beats_low(errors: dict) -> bool:
+    """LeNet-high "performs slightly better than LeNetlow": a lower final test error.
+    ``errors``: ``{name: (train %, test %)}``."""
+    return errors["LeNet-high"][1] < errors["LeNet-low"][1]

@@ -178,7 +178,7 @@ def logits_accuracy(logits, y) -> float:
     return float(np.mean(np.argmax(logits, axis=1) == np.asarray(y)))
 
 
-JACOBIAN_NORMS = ("frobenius", "column_sums")
+JACOBIAN_NORMS = ("frobenius", "column_sums", "logit_column_sums")
 
 
 def smoothness_penalties(model, probe, xb, jacobian: str, with_jacobian: bool = True):
@@ -190,6 +190,8 @@ def smoothness_penalties(model, probe, xb, jacobian: str, with_jacobian: bool = 
       averaged over the batch: exactly (``"frobenius"``, 10 vector-Jacobian products) or of its
       column sums (``"column_sums"``, the gradient of ``sum_i f_i``, which the paper used).
       Since ``sum_i f_i = 1``, the column sums vanish identically: that variant penalizes nothing.
+      ``"logit_column_sums"`` takes the column sums of the logits' Jacobian instead, where they
+      do not vanish (the other reading of the paper's ``f``).
     ``with_jacobian=False`` skips the Jacobian (its term is then 0). Returns
     ``(covariance_term, jacobian_term, logits)``.
     """
@@ -201,7 +203,7 @@ def smoothness_penalties(model, probe, xb, jacobian: str, with_jacobian: bool = 
         tape.watch(xb)
         hidden, logits = probe(xb, training=True)
         probs = tf.nn.softmax(logits)
-        summed = tf.reduce_sum(probs, axis=1)
+        summed = tf.reduce_sum(logits if jacobian == "logit_column_sums" else probs, axis=1)
     if not with_jacobian:
         jac_term = tf.constant(0.0)
     elif jacobian == "frobenius":

@@ -1,0 +1,94 @@
+"""Each verdict rule of the claims added or reworked for the papers' own words, on inputs that make
+it pass and inputs that make it fail (the rules, not the networks)."""
+import numpy as np
+import pytest
+
+from companion import saturating, smooth_codes, spheres, tilting
+
+
+@pytest.mark.parametrize("errors, overfit_ok, high_wins", [
+    ({"LeNet-low": (0.1, 1.6), "LeNet-high": (1.1, 1.2)}, True, True),     # the paper's picture
+    ({"LeNet-low": (0.1, 1.6), "LeNet-high": (0.2, 1.2)}, False, True),    # high overfits by 1 point
+    ({"LeNet-low": (1.5, 1.6), "LeNet-high": (1.0, 1.3)}, False, True),    # low's gap is the smaller
+    ({"LeNet-low": (0.1, 1.2), "LeNet-high": (1.5, 1.6)}, True, False),    # high is the less accurate
+])
+def test_lenet_rules(errors, overfit_ok, high_wins):
+    assert tilting.less_overfitted(errors) is overfit_ok
+    assert tilting.high_beats_low(errors) is high_wins
+
+
+@pytest.mark.parametrize("success, steps, limit, passed", [
+    ([True] * 5, [1, 2, 3, 2, 40], 10, True),      # median 2
+    ([True] * 4, [12, 15, 9, 30], 10, False),      # median 13.5
+    ([True, False, True], [1, 300, 1], 10, False),  # one pair not fooled
+    ([], [], 10, False),                           # nothing attacked
+    ([True, True], [1, 2], 3, True),               # L-BFGS: "within 1-2 iterations"
+])
+def test_fooled_within(success, steps, limit, passed):
+    assert saturating.fooled_within(success, steps, limit) is passed
+
+
+@pytest.mark.parametrize("success, steps_run, expected", [
+    ([False, False], 30_000_000, (True, True)),   # unfooled after as long a run as the paper's
+    ([False, False], 3000, (True, False)),        # unfooled, but the run is too short to judge
+    ([True, False], 3000, (False, True)),         # fooled sooner than the paper: contradicts it
+])
+def test_three_to_seven_rule(success, steps_run, expected):
+    assert saturating.still_unfooled(np.array(success), steps_run) == expected
+
+
+@pytest.mark.parametrize("with_, without, passed", [
+    (0.050, 0.040, True), (0.120, 0.040, False), (float("nan"), 0.04, False)])
+def test_jacobian_unrelated(with_, without, passed):
+    assert smooth_codes.jacobian_unrelated(with_, without) is passed
+
+
+def test_most_robust_cell():
+    rows = [(0.0, 0.0, "-", 1.5, 0.02), (0.01, 0.0, "-", 1.4, 0.05), (0.0, 1.0, "frobenius", 1.3, 0.12)]
+    assert smooth_codes.most_robust(rows) == (0.0, 1.0, "frobenius")
+    assert smooth_codes.most_robust(rows[:2]) == (0.01, 0.0, "-")
+
+
+def test_orders_below_and_standard_model_steep():
+    assert smooth_codes.orders_below(np.array([1e-5, 1e-6]), np.array([1e2, 1.0])) == pytest.approx(7)
+    assert smooth_codes.standard_model_also_steep(1.9, 2.0, 1.2)       # most of the robust margin
+    assert not smooth_codes.standard_model_also_steep(1.3, 2.0, 1.2)   # barely above the CNN
+    assert not smooth_codes.standard_model_also_steep(1.9, 1.1, 1.2)   # the robust one is not steep
+
+
+@pytest.mark.parametrize("share, first, near", [
+    ([0, 0, 0.1, 0.3], 600.0, True), ([0, 0, 0, 0], float("nan"), False), ([0.2, 0.3, 0.3, 0.3], 200.0, False)])
+def test_errors_reappear_after_about_1000_steps(share, first, near):
+    steps = np.array([200, 400, 600, 800])
+    assert np.isnan(spheres.first_error_step(steps, share)) if np.isnan(first) else \
+        spheres.first_error_step(steps, share) == first
+    assert spheres.near_in_steps(spheres.first_error_step(steps, share)) is near
+
+
+def test_logit_column_sums_penalize_what_softmax_column_sums_cannot():
+    """The softmax's column sums vanish identically; the logits' do not, and equal the norm of the
+    gradient of the summed logits (checked against a finite difference)."""
+    import keras
+    import tensorflow as tf
+
+    from companion import models, training
+
+    keras.utils.set_random_seed(0)
+    model = models.cifar_cnn()
+    probe = keras.Model(model.input, [model.get_layer("penultimate").output, model.output])
+    x = tf.random.uniform((4, 32, 32, 3), seed=1)
+    _, softmax_term, _ = training.smoothness_penalties(model, probe, x, "column_sums")
+    _, logit_term, _ = training.smoothness_penalties(model, probe, x, "logit_column_sums")
+    assert float(softmax_term) < 1e-6 < float(logit_term)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(probe(x, training=True)[1], axis=1)
+    g = tape.gradient(total, x)
+    direction = tf.random.normal(x.shape, seed=2)
+    direction /= tf.norm(direction)  # a step of 0.01 in all: few ReLU kinks crossed
+    h = 1e-2
+    f = lambda v: float(tf.reduce_sum(probe(v, training=True)[1]))  # noqa: E731
+    finite = (f(x + h * direction) - f(x - h * direction)) / (2 * h)
+    assert finite == pytest.approx(float(tf.reduce_sum(g * direction)), rel=1e-2, abs=1e-3)
+    expected = float(tf.reduce_mean(tf.norm(tf.reshape(g, (4, -1)), axis=1)))
+    assert float(logit_term) == pytest.approx(expected, rel=1e-4)
