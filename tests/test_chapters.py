@@ -222,3 +222,19 @@ def test_cell_times_slowest_first():
                    ("", {}))
     nb.cells[1].source = "train()\nmore()"
     assert chapters.cell_times(nb) == [(2, 9.0, "train()"), (1, 1.5, "")]
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "boundary_tilting", "ci", "OUT", "--overrides", "{lenet_epochs: "], "not valid YAML"),
+    (["run", "boundary_tilting", "ci", "OUT", "--overrides", "[1, 2]"], "must be a mapping"),
+    (["run", "boundary_tilting", "ci", "OUT", "--overrides", "{lenet_epoch: 2}"], "unknown override"),
+    (["run", "boundary_tilting", "fast", "OUT"], "unknown profile"),
+    (["run", "no_such_chapter", "ci", "OUT"], "the chapters are"),
+])
+def test_command_line_errors_are_one_line(argv, says, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    argv = [str(tmp_path / "out.ipynb") if a == "OUT" else a for a in argv]
+    assert chapters.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out.ipynb").exists()

@@ -365,8 +365,14 @@ def main(argv=None) -> int:
     if args.command == "run":
         import yaml
 
-        overrides = yaml.safe_load(args.overrides) or {}
         try:
+            try:
+                overrides = yaml.safe_load(args.overrides) or {}
+            except yaml.YAMLError as error:
+                mark = getattr(error, "problem_mark", None)
+                where = f" at column {mark.column + 1}" if mark else ""
+                raise ValueError(f"--overrides is not valid YAML{where}: {args.overrides!r}; write a "
+                                 "mapping such as '{lenet_epochs: 20}'") from None
             if not isinstance(overrides, dict):
                 raise ValueError(f"--overrides must be a mapping, not {args.overrides!r}")
             execute(args.slug, args.profile, args.out, overrides, results_dir=args.results_dir,
