@@ -92,3 +92,55 @@ def test_logit_column_sums_penalize_what_softmax_column_sums_cannot():
     assert finite == pytest.approx(float(tf.reduce_sum(g * direction)), rel=1e-2, abs=1e-3)
     expected = float(tf.reduce_mean(tf.norm(tf.reshape(g, (4, -1)), axis=1)))
     assert float(logit_term) == pytest.approx(expected, rel=1e-4)
+
+
+# --- the rules that were written inline in the chapters, now functions ---------------------------
+
+from companion import robustness, synthesis  # noqa: E402
+
+
+@pytest.mark.parametrize("rule, passes, fails", [
+    (lambda a: tilting.tilts_only_when_weak(*a), ([78, 75], [1, 1]), ([78, 40], [1, 1])),
+    (lambda a: tilting.tilts_only_when_weak(*a), ([78, 75], [1, 1]), ([78, 75], [1, 50])),
+    (tilting.trend_on_every_pair, [0.95, 0.9], [0.95, 0.7]),
+    (tilting.trend_on_every_pair, [0.95], []),
+    (tilting.minimum_inside, [3.0, 1.0, 2.0], [1.0, 1.0, 2.0]),
+    (tilting.larger_perturbations, 1.3, 0.9),
+    (tilting.larger_perturbations, 1.3, float("nan")),
+    (lambda a: saturating.higher_in_every_layer(*a), ([5, 6, 7], [1, 2, 3]), ([5, 1, 7], [1, 2, 3])),
+    (lambda a: saturating.fewer_directions(*a), ([1, 1, 2], [3, 4, 2]), ([3, 3], [2, 3])),
+    (saturating.always_fooled, [1.0, 1.0], [1.0, 0.99]),
+    (saturating.mostly_unfooled, 0.2, 0.6),
+    (robustness.gradient_mostly_zero, [0.1, 0.8], [0.1, 0.4]),
+    (lambda a: robustness.below_paper_figure(*a), (80.0, 94.43), (92.0, 94.43)),
+    (robustness.all_fall_to_zero, [0.0, 0.03], [0.0, 0.3]),
+    (lambda a: spheres.clt_agrees(*a), (0.10, 0.101, 100000), (0.10, 0.2, 100000)),
+    (lambda a: spheres.errors_reappear(*a), ([1, 0.5], [1, 2], [0, 0.1]), ([1, 0.5], [1, 0.9], [0, 0.1])),
+    (lambda a: spheres.errors_reappear(*a), ([1, 0.5], [1, 2], [0, 0.1]), ([1, 0.5], [1, 2], [0, 0])),
+    (spheres.near_cap, [0.8, 0.9, 1.3], [2.0, 2.5]),
+    (spheres.near_cap, [0.8, 0.9, 1.3], []),
+    (lambda a: smooth_codes.rises(*a), (1.03, 1.5), (1.5, 1.03)),
+    (lambda a: smooth_codes.within_spread(*a), ([1.21, 1.2, 1.2], 0.3), ([1.2, 1.6], 0.3)),
+    (smooth_codes.identical_and_above_one, [1.50, 1.52, 1.49, 1.51], [1.50, 1.52, 1.49, 1.70]),
+    (smooth_codes.identical_and_above_one, [1.50, 1.52, 1.49, 1.51], [0.90, 0.92, 0.91, 0.93]),
+    (smooth_codes.differ, [1.8, 1.95, 2.1], [1.8, 1.85, 1.9]),
+    (lambda a: smooth_codes.tells_apart_more(*a), (0.3, 0.1), (0.1, 0.3)),
+    (lambda a: synthesis.prediction_holds(*a), (-0.7, -1), (0.7, -1)),
+    (lambda a: synthesis.prediction_holds(*a), (0.6, +1), (0.4, +1)),
+    (lambda a: synthesis.prediction_holds(*a), (0.6, +1), (float("nan"), +1)),
+    (synthesis.rises_everywhere, [0.1, 0.2, 0.05], [0.1, -0.2, 0.05]),
+])
+def test_each_rule_passes_and_fails(rule, passes, fails):
+    assert rule(passes) is True
+    assert rule(fails) is False
+
+
+def test_collapse_needs_its_premise():
+    assert robustness.robustness_collapses(20.0, 90.0) == (True, True)
+    assert robustness.robustness_collapses(80.0, 90.0) == (False, True)
+    assert robustness.robustness_collapses(2.0, 5.0)[1] is False  # nothing to break: premise absent
+
+
+def test_layer_rules_reject_mismatched_layers():
+    with pytest.raises(ValueError, match="as many"):
+        saturating.higher_in_every_layer([1, 2], [1])

@@ -63,3 +63,28 @@ def masking_signs(fgsm: float, pgd: float, pgd_one_restart: float, transfer: flo
             "black_box_stronger": transfer < pgd - tolerance,
             "no_zero_at_large_eps": largest_eps_accuracy > 0.05,
             "restarts_help": pgd < pgd_one_restart - tolerance}
+
+
+# --- rules of the stabilized-gradients claims (accuracies in percent) --------------------------
+
+def gradient_mostly_zero(shares) -> bool:
+    """FGSM's input gradient is exactly zero on most images for at least one of the losses.
+    ``shares``: fractions of images, one per loss."""
+    return bool(max(shares) > 0.5)
+
+
+def robustness_collapses(accuracy: float, plain: float, threshold: float = 50.0) -> tuple:
+    """A stabilized attack "is able to fool" a network that plain FGSM did not: ``(passed,
+    premise)``, passed when ``accuracy`` falls below ``threshold``, the premise being that plain
+    FGSM left at least ``threshold`` (else there was no robustness to break)."""
+    return bool(accuracy < threshold), bool(plain >= threshold)
+
+
+def below_paper_figure(accuracy: float, paper: float, margin: float = 5.0) -> bool:
+    """Our attack leaves more than ``margin`` points less than the paper's FGSM accuracy."""
+    return bool(accuracy < paper - margin)
+
+
+def all_fall_to_zero(accuracies, at_most: float = 0.05) -> bool:
+    """Every network's accuracy (fractions) is at most ``at_most`` at the largest budget."""
+    return bool(max(accuracies) <= at_most)

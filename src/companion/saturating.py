@@ -334,3 +334,29 @@ def still_unfooled(success, steps_run: int, paper_steps: int = PAPER_ADAM_STEPS_
     if np.any(success):
         return False, True
     return True, steps_run >= paper_steps
+
+
+# --- rules of the sections 5-7 claims ----------------------------------------------------------
+
+def higher_in_every_layer(saturated, vanilla) -> bool:
+    """Every layer's value is higher in the saturated network than in the vanilla one (kurtosis,
+    between-class dissimilarity). ``saturated``, ``vanilla``: per-layer values, same length."""
+    saturated, vanilla = list(saturated), list(vanilla)
+    if len(saturated) != len(vanilla) or not saturated:
+        raise ValueError(f"need as many saturated as vanilla layers, got {len(saturated)} and {len(vanilla)}")
+    return bool(all(s > v for s, v in zip(saturated, vanilla)))
+
+
+def fewer_directions(saturated_counts, vanilla_counts) -> bool:
+    """Fewer singular values inflate at the transitions, on average, in the saturated network."""
+    return float(np.mean(saturated_counts)) < float(np.mean(vanilla_counts))
+
+
+def always_fooled(success_rates) -> bool:
+    """Every targeted attack succeeded, from every start. ``success_rates``: fractions."""
+    return bool(min(success_rates) == 1.0)
+
+
+def mostly_unfooled(success_rate: float) -> bool:
+    """"in the majority of cases, unable to fool the network": success below one half."""
+    return bool(success_rate < 0.5)

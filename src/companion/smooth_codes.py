@@ -182,3 +182,29 @@ def standard_model_also_steep(alpha_eps0: float, alpha_top: float, alpha_cnn: fl
     (and that one's does exceed it)."""
     margin = alpha_top - alpha_cnn
     return bool(margin > 0 and alpha_eps0 - alpha_cnn >= 0.5 * margin)
+
+
+def rises(before: float, after: float) -> bool:
+    """Alpha is higher ``after`` (the noisiest input) than ``before`` (the clean one)."""
+    return bool(after > before)
+
+
+def within_spread(alphas, at_most: float) -> bool:
+    """The alphas lie within ``at_most`` of each other (max - min)."""
+    return bool(float(np.ptp(alphas)) < at_most)
+
+
+def identical_and_above_one(alphas, at_most: float = 0.15) -> bool:
+    """"identical to each other" (spread below ``at_most``, our threshold) with every slope above 1."""
+    return bool(within_spread(alphas, at_most) and float(np.min(alphas)) > 1)
+
+
+def differ(alphas, at_least: float = 0.15) -> bool:
+    """The alphas spread by more than ``at_least`` (max - min)."""
+    return bool(float(np.ptp(alphas)) > at_least)
+
+
+def tells_apart_more(spread_robust: float, spread_cifar: float) -> bool:
+    """The most robust model's alphas spread more over the four datasets than the CIFAR-10 CNN's
+    ("slightly different" against "identical"; no margin: the paper gives no number)."""
+    return bool(spread_robust > spread_cifar)

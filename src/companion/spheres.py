@@ -422,3 +422,22 @@ def near_in_steps(step: float, paper_step: float = 1000, factor: float = 3.0) ->
     """Within ``factor`` of the paper's step count either way ("adversarial examples can once
     again be found after 1000 training steps"); nan (never) fails."""
     return bool(np.isfinite(step) and paper_step / factor <= step <= paper_step * factor)
+
+
+# --- rules of the sections 3-5 claims ----------------------------------------------------------
+
+def clt_agrees(predicted: float, measured: float, n: int) -> bool:
+    """The CLT error rate within 3 standard errors (plus 10%) of a Monte Carlo estimate from
+    ``n`` samples."""
+    return bool(abs(predicted - measured) <= 3 * np.sqrt(measured * (1 - measured) / n) + 0.1 * measured)
+
+
+def errors_reappear(avg_loss, worst_loss, error_share) -> bool:
+    """From a perfect start: the average loss falls, the worst-case loss rises, and some attacked
+    point ends misclassified. Each argument: ``(k,)`` over the logged steps."""
+    return bool(avg_loss[-1] < avg_loss[0] and worst_loss[-1] > worst_loss[0] and np.max(error_share) > 0)
+
+
+def near_cap(ratios, band: tuple = (0.5, 1.2)) -> bool:
+    """The median of distance / optimal cap distance over the snapshots lies in ``band``."""
+    return bool(len(ratios)) and band[0] <= float(np.median(ratios)) <= band[1]

@@ -249,3 +249,16 @@ def measure(network: Network, x, y, centroids, settings, rng) -> dict:
             **kurtosis_measures(model, settings.kurtosis_dim, settings.kurtosis_vectors, rng),
             "noise_error": noise["error_rate"], "noise_ratio": noise["ratio"],
             "zero_gradients": zero_gradient_share(model, xs, ys)}
+
+
+# --- rules of the synthesis claims (all ours) --------------------------------------------------
+
+def prediction_holds(rho: float, sign: int, at_least: float = 0.5) -> bool:
+    """A predicted rank correlation holds: finite, of the predicted ``sign`` (+1 or -1), of size
+    at least ``at_least`` (about the 5% level of a one-sided test with 11 or 12 networks)."""
+    return bool(np.isfinite(rho) and sign * rho >= at_least)
+
+
+def rises_everywhere(gains) -> bool:
+    """Alpha rose with adversarial training for every architecture: every gain above zero."""
+    return bool(len(gains) > 0 and all(g > 0 for g in gains))

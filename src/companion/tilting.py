@@ -155,3 +155,28 @@ def high_beats_low(errors: dict) -> bool:
     """LeNet-high "performs slightly better than LeNetlow": a lower final test error.
     ``errors``: ``{name: (train %, test %)}``."""
     return errors["LeNet-high"][1] < errors["LeNet-low"][1]
+
+
+# --- rules of the toy, SVM and LeNet-perturbation claims ----------------------------------------
+
+def tilts_only_when_weak(weak_angles, strong_angles, threshold: float = 45.0) -> bool:
+    """Weak regularization tilts every model past ``threshold`` degrees; strong keeps every one
+    below it. Angles in degrees."""
+    return bool(min(weak_angles) > threshold > max(strong_angles))
+
+
+def trend_on_every_pair(rhos, threshold: float = 0.8) -> bool:
+    """A monotone trend in λ on every digit pair: each Spearman ρ above ``threshold``."""
+    return bool(len(rhos) > 0 and min(rhos) > threshold)
+
+
+def larger_perturbations(ratio: float) -> bool:
+    """LeNet-high's adversarial perturbations are larger: mean L2 norm ratio high / low above 1."""
+    return bool(np.isfinite(ratio) and ratio > 1.0)
+
+
+def minimum_inside(test_error) -> bool:
+    """The test error along the λ grid is lowest strictly inside it: its minimum is below both
+    ends. ``test_error``: ``(k,)``."""
+    err = np.asarray(test_error)
+    return bool(err[0] > err.min() < err[-1])
