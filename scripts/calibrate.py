@@ -100,7 +100,12 @@ def report(rec: dict, slugs: list, worst: int) -> int:
         problems += [f"{slug}: {p}" for p in calibration.shortfalls(source, reference, entry)]
         moved = sum(n["deviation"] > 0 for c in entry["cells"].values() for n in c["numbers"])
         total = sum(len(c["numbers"]) for c in entry["cells"].values())
-        print(f"{slug}: {len(entry['draws'])} draws, {total} checked numbers, {moved} moved")
+        draws = {d.name: nbformat.read(d / f"{slug}.ipynb", as_version=4)
+                 for d in sorted(OUT.iterdir()) if (d / f"{slug}.ipynb").exists()}
+        differ = {name: p for name, p in calibration.agreeing(source, reference, draws).items() if p}
+        print(f"{slug}: {len(entry['draws'])} draws, {total} checked numbers, {moved} moved; "
+              f"{len(draws) - len(differ)} of {len(draws)} draws agree with the reference"
+              + (f" (differ: {', '.join(differ)})" if differ else ""))
     rows.sort(key=lambda r: r[8])
     print(f"\n{'chapter':20s} {'cell':>4s} {'line':>4s} {'#':>2s} {'reference':>10s} {'min':>10s} "
           f"{'max':>10s}  {'tolerance':22s} {'ratio':>6s}  context")

@@ -133,14 +133,10 @@ def _with_source_metadata(reference, slug):
     reads from a fresh run)."""
     import jupytext
 
+    from companion import calibration
+
     source = jupytext.read(chapters.source(slug, REFERENCES.parent.parent))
-    for src, ref in zip([c for c in source.cells if c.cell_type == "code"],
-                        [c for c in reference.cells if c.cell_type == "code"]):
-        for key in ("tags", chapters.TOLERANCE_KEY):
-            ref.metadata.pop(key, None)
-            if key in src.metadata:
-                ref.metadata[key] = src.metadata[key]
-    return reference
+    return calibration.with_source_metadata(reference, source)
 
 
 def _move_last_checked_number(text, tolerance):

@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 
-from .chapters import IGNORE_TAG, Tolerance, output_text, split_numbers
+from .chapters import IGNORE_TAG, TOLERANCE_KEY, Tolerance, compare, output_text, split_numbers
 
 MARGIN = 3.0
 RECORD = "calibration.json"
@@ -32,6 +32,24 @@ def checked_cells(source_nb, reference_nb) -> dict[int, tuple]:
                          "rewrite the reference (make reference)")
     return {k: (s, r) for k, (s, r) in enumerate(zip(source, reference), 1)
             if IGNORE_TAG not in s.get("metadata", {}).get("tags", [])}
+
+
+def with_source_metadata(nb, source_nb):
+    """``nb`` (an executed chapter) with the tags and tolerances its source declares now, as a
+    fresh run would carry them; changed in place and returned."""
+    for src, cell in zip([c for c in source_nb.cells if c.cell_type == "code"],
+                         [c for c in nb.cells if c.cell_type == "code"]):
+        for key in ("tags", TOLERANCE_KEY):
+            cell.metadata.pop(key, None)
+            if key in src.metadata:
+                cell.metadata[key] = src.metadata[key]
+    return nb
+
+
+def agreeing(source_nb, reference_nb, draws: dict) -> dict:
+    """``{draw: [differences]}``: each draw compared with the reference as `make test` would,
+    under the tolerances the source declares now (an empty list: it agrees)."""
+    return {name: compare(reference_nb, with_source_metadata(nb, source_nb)) for name, nb in draws.items()}
 
 
 def reference_digest(source_nb, reference_nb) -> str:
