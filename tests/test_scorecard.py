@@ -60,7 +60,8 @@ def test_save_and_gather(tmp_path):
                                 "quote": "err 1.6", "where": "Table 9", "note": ""}
     assert [p.name for p in tmp_path.iterdir()] == ["ch.scorecard.json"]  # no temporary left
     page = sc.gather(tmp_path)
-    assert "| [ch](#scorecard-ch) | `quick` | 1 | 0 | 0 |" in page and "(scorecard-ch)=\n## ch" in page and "err | %" in page
+    assert ('| [ch](#scorecard-ch) (`quick`) | 1 <span class="verdict verdict-reproduced">reproduced</span>, '
+            '0 <span class="verdict verdict-not-reproduced">not reproduced</span>, 0 ') in page and "(scorecard-ch)=\n## ch" in page and "err | %" in page
     assert ('<code class="claim-id">a.b</code> <span class="claim-source claim-source-paper">paper</span> '
             '<span class="verdict verdict-reproduced">reproduced</span>') in page
     assert "“err 1.6”" in page and "(Table 9)" in page and "1 claims of the paper" in page

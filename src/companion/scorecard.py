@@ -234,12 +234,11 @@ def gather(directory: str | os.PathLike) -> str:
              "did not produce. Each chapter discusses its *not reproduced* rows.", ""]
     if not cards:
         lines.append("No chapter has been executed yet: run `make book`.")
-    lines += ["| chapter | profile | " + " | ".join(map(_verdict_html, VERDICTS)) + " |",
-              "|---|---|" + "---|" * len(VERDICTS)]
+    lines += ["| chapter (profile) | verdicts |", "|---|---|"]  # two columns: fits a phone
     for card in cards:
-        counts = [sum(r["verdict"] == v for r in card["rows"]) for v in VERDICTS]
-        lines.append(f"| [{card['chapter']}](#scorecard-{card['chapter']}) | "
-                     f"`{_md(card.get('run', card['profile']))}` | " + " | ".join(map(str, counts)) + " |")
+        counts = [(v, sum(r["verdict"] == v for r in card["rows"])) for v in VERDICTS]
+        lines.append(f"| [{card['chapter']}](#scorecard-{card['chapter']}) (`{_md(card.get('run', card['profile']))}`) | "
+                     + ", ".join(f"{n} {_verdict_html(v)}" for v, n in counts if n or v != PREMISE_ABSENT) + " |")
     for card in cards:
         executed = Path(directory) / f"{card['chapter']}.ipynb"
         anchors = (claim_sections(json.loads(executed.read_text()), [r["id"] for r in card["rows"]])
