@@ -16,7 +16,7 @@ endif
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-# CPU math, pinned for every run below so that two machines compute alike (see numerics.mk).
+# CPU math: pinned for the runs that are compared with references, free for the others (numerics.mk).
 include numerics.mk
 
 # Use the active virtualenv or conda environment; otherwise create and fill .venv.
@@ -108,14 +108,14 @@ book: chapters
 	@echo "The book: book/_build/html/index.html"
 
 test: $(ENV_STAMP)
-	$(PINNED_THREADS) $(BIN)python -m pytest tests/ -p no:cacheprovider
+	$(PINNED_ENV) $(BIN)python -m pytest tests/ -p no:cacheprovider
 
 # The references: every chapter executed with the ci profile in a fresh cache, outputs kept
 # (images dropped: they are not compared).
 reference: $(ENV_STAMP)
 	for c in $(CHAPTERS); do \
 	  d=$$(mktemp -d); \
-	  $(PINNED_THREADS) $(BIN)python -m companion.chapters run $$c ci tests/reference/$$c.ipynb --strip-images \
+	  $(PINNED_ENV) $(BIN)python -m companion.chapters run $$c ci tests/reference/$$c.ipynb --strip-images \
 	    --results-dir $$d/results --cache-dir $$d/cache; \
 	  rm -rf $$d; \
 	done
@@ -133,8 +133,8 @@ browser-test: $(ENV_STAMP)
 
 # The ci chapters as machines with other CPU features and thread counts would run them.
 portability: $(ENV_STAMP)
-	$(BIN)python scripts/numerics_probe.py
-	$(BIN)python scripts/portability.py
+	$(PINNED_ENV) $(BIN)python scripts/numerics_probe.py
+	$(PINNED_ENV) $(BIN)python scripts/portability.py
 
 # How far every checked number moves under rounding-level perturbations (8 runs whose initial
 # weights are moved by a few ulps, and the emulated machines of `make portability`), recorded in
@@ -142,7 +142,7 @@ portability: $(ENV_STAMP)
 # least 3x the largest deviation seen. Run it after `make reference` and commit both.
 # CALIBRATE_ARGS='--report-only' rebuilds the record from the runs kept in build/calibration/.
 calibrate: $(ENV_STAMP)
-	$(BIN)python scripts/calibrate.py $(CALIBRATE_ARGS)
+	$(PINNED_ENV) $(BIN)python scripts/calibrate.py $(CALIBRATE_ARGS)
 
 # Speed figures against their goals (README): PGD vs ART, extra loss terms, spheres vs matmul peak.
 benchmark: $(ENV_STAMP)
