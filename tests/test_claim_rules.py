@@ -144,3 +144,17 @@ def test_collapse_needs_its_premise():
 def test_layer_rules_reject_mismatched_layers():
     with pytest.raises(ValueError, match="as many"):
         saturating.higher_in_every_layer([1, 2], [1])
+
+
+def test_jacobian_comparison_one_cell_and_a_grid():
+    one = [(0.0, 0.0, "-", 1.3, 0.05), (0.0, 1.0, "frobenius", 1.3, 0.03),
+           (0.0, 1.0, "column_sums", 1.3, 0.05), (0.0, 1.0, "logit_column_sums", 1.3, 0.05)]
+    text, pairs = smooth_codes.jacobian_comparison(one)
+    assert text == "frobenius 3.0%; column_sums 5.0%; logit_column_sums 5.0% vs 5.0% without"
+    assert pairs == [(0.05, 0.05)]
+    grid = one + [(0.01, 0.0, "-", 1.2, 0.04), (0.01, 3.0, "logit_column_sums", 1.2, 0.10),
+                  (0.0, 3.0, "logit_column_sums", 1.2, 0.06)]
+    text, pairs = smooth_codes.jacobian_comparison(grid)
+    assert sorted(pairs) == [(0.05, 0.05), (0.06, 0.05), (0.10, 0.04)]  # every cell, none overwritten
+    assert "logit_column_sums 6.0 points over 3 cells" in text
+    assert not all(smooth_codes.jacobian_unrelated(*p) for p in pairs)  # the 6-point cell fails

@@ -208,3 +208,23 @@ def tells_apart_more(spread_robust: float, spread_cifar: float) -> bool:
     """The most robust model's alphas spread more over the four datasets than the CIFAR-10 CNN's
     ("slightly different" against "identical"; no margin: the paper gives no number)."""
     return bool(spread_robust > spread_cifar)
+
+
+def jacobian_comparison(rows) -> tuple[str, list]:
+    """What the Jacobian claim is judged on, from the penalty grid's ``rows`` (``(c1, c2,
+    jacobian, alpha, pgd_accuracy, ...)``): ``(text, pairs)``, ``pairs`` the (PGD accuracy with
+    the logit column-sum penalty, without any Jacobian penalty at the same c1) of every such cell.
+    With one penalized cell the text lists each variant and the unpenalized accuracy; with more,
+    the largest change per variant."""
+    plain = {r[0]: r[4] for r in rows if r[1] == 0}
+    penalized = [(r[2], r[0], r[4]) for r in rows if r[1] > 0]
+    pairs = [(acc, plain[c1]) for jac, c1, acc in penalized if jac == "logit_column_sums" and c1 in plain]
+    if len({(c1, c2) for c1, c2, *_ in (r for r in rows if r[1] > 0)}) <= 1:
+        text = "; ".join(f"{jac} {100 * acc:.1f}%" for jac, _, acc in penalized)
+        return text + (f" vs {100 * pairs[0][1]:.1f}% without" if pairs else ""), pairs
+    change = {}
+    for jac, c1, acc in penalized:
+        if c1 in plain:
+            change[jac] = max(change.get(jac, 0.0), abs(acc - plain[c1]))
+    return ("largest change from c2 = 0: " + "; ".join(f"{jac} {100 * d:.1f} points" for jac, d in change.items())
+            + f" over {len(pairs)} cells"), pairs
