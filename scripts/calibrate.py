@@ -23,6 +23,7 @@ record and the table from them (after a tolerance changed) without running anyth
 """
 import argparse
 import concurrent.futures
+import functools
 import json
 import os
 import subprocess
@@ -63,6 +64,15 @@ def run_draw(name: str, change: dict, slugs: list) -> list[str]:
     return lines
 
 
+@functools.lru_cache(maxsize=None)
+def executed_draws(slug: str) -> dict:
+    """``{draw: executed notebook}`` of ``slug`` from build/calibration/, read once."""
+    import nbformat
+
+    return {d.name: nbformat.read(d / f"{slug}.ipynb", as_version=4)
+            for d in sorted(OUT.iterdir()) if (d / f"{slug}.ipynb").exists()}
+
+
 def record(slugs: list) -> dict:
     """The calibration record of ``slugs`` from the draws in build/calibration/, merged into the
     committed record (other chapters kept as they were)."""
@@ -75,8 +85,7 @@ def record(slugs: list) -> dict:
     for slug in slugs:
         source = jupytext.read(chapters.source(slug, ROOT))
         reference = nbformat.read(ROOT / "tests" / "reference" / f"{slug}.ipynb", as_version=4)
-        executed = {d.name: nbformat.read(d / f"{slug}.ipynb", as_version=4)
-                    for d in sorted(OUT.iterdir()) if (d / f"{slug}.ipynb").exists()}
+        executed = executed_draws(slug)
         entry = calibration.spread(source, reference, executed)
         entry["reference_digest"] = calibration.reference_digest(source, reference)
         entry["draws"] = sorted(executed)
@@ -100,8 +109,7 @@ def report(rec: dict, slugs: list, worst: int) -> int:
         problems += [f"{slug}: {p}" for p in calibration.shortfalls(source, reference, entry)]
         moved = sum(n["deviation"] > 0 for c in entry["cells"].values() for n in c["numbers"])
         total = sum(len(c["numbers"]) for c in entry["cells"].values())
-        draws = {d.name: nbformat.read(d / f"{slug}.ipynb", as_version=4)
-                 for d in sorted(OUT.iterdir()) if (d / f"{slug}.ipynb").exists()}
+        draws = executed_draws(slug)
         differ = {name: p for name, p in calibration.agreeing(source, reference, draws).items() if p}
         print(f"{slug}: {len(entry['draws'])} draws, {total} checked numbers, {moved} moved; "
               f"{len(draws) - len(differ)} of {len(draws)} draws agree with the reference"

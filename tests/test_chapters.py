@@ -151,7 +151,7 @@ def _move_last_checked_number(text, tolerance):
             continue
         spans = list(chapters._NUMBER.finditer(lines[i]))
         for match, rule in reversed(list(zip(spans, rules[i]))):
-            if rule is None or match.group() in ("nan", "inf") or re.fullmatch(r"[-+]?(nan|inf)", match.group()):
+            if rule is None or re.fullmatch(r"[-+−]?(nan|inf)", match.group()):
                 continue
             value = float(match.group().replace("−", "-"))
             far = f"{value + 10 * (rule.abs + rule.rel * abs(value)) + 1:.6g}"
