@@ -28,11 +28,12 @@ BIN := .venv/bin/
 ENV_STAMP := .venv/.installed
 endif
 
-.PHONY: help env book chapter chapters test reference portability calibrate browser-test lock benchmark clean
+.PHONY: help env book chapter chapters lint test reference portability calibrate browser-test lock benchmark clean
 
 help:
 	@echo "make book      [PROFILE=quick|ci|paper]  run every chapter, then build the HTML book"
-	@echo "make test                                unit tests, then each ci chapter checked against tests/reference/"
+	@echo "make test                                lint, unit tests, then each ci chapter checked against tests/reference/"
+	@echo "make lint                                ruff: the lint rules and the format of pyproject.toml"
 	@echo "make chapter   CHAPTER=<slug> [PROFILE=] [OVERRIDES='{setting: value}']"
 	@echo "                                         run one chapter into book/chapters/"
 	@echo "make reference                           rewrite tests/reference/ with the ci profile"
@@ -67,10 +68,10 @@ lock: $(ENV_STAMP)
 	  --fork-strategy fewest pyproject.toml --extra dev --extra browser --extra benchmark -o requirements.lock
 
 # One chapter: jupytext -> papermill (headless) -> book/chapters/<slug>.ipynb, written only when
-# every cell ran (companion.chapters).
+# every cell ran (companion.book.chapters).
 chapter: $(ENV_STAMP)
 	@test -n "$(CHAPTER)" || { echo "say which chapter: make chapter CHAPTER=<one of: $(CHAPTERS)>"; exit 2; }
-	$(BIN)python -m companion.chapters run $(CHAPTER) $(PROFILE) book/chapters/$(CHAPTER).ipynb \
+	$(BIN)python -m companion.book.chapters run $(CHAPTER) $(PROFILE) book/chapters/$(CHAPTER).ipynb \
 	  --results-dir $(abspath book/chapters) --overrides '$(OVERRIDES)'
 
 # Every chapter, BOOK_JOBS at a time (default one, on every core), each on its share of the cores.
@@ -103,11 +104,21 @@ $(addprefix run-,$(CHAPTERS)): run-%: $$(addprefix run-,$$($$*.after))
 	@echo "chapter $* ($(PROFILE)): finished $$(date +%T)"
 
 book: chapters
-	$(BIN)python -m companion.scorecard book/chapters book/scorecard.md
+	$(BIN)python -m companion.book.scorecard book/chapters book/scorecard.md
 	$(BIN)jupyter-book build --all --warningiserror --keep-going book/
 	@echo "The book: book/_build/html/index.html"
 
-test: $(ENV_STAMP)
+# The code's lint and format (pyproject.toml [tool.ruff]); `ruff format .` mends the format. The
+# chapters' code cells are checked for undefined and unused names (pyflakes) through jupytext.
+LINTED := src tests benchmarks scripts book/_ext
+lint: $(ENV_STAMP)
+	$(BIN)ruff check $(LINTED)
+	$(BIN)ruff format --check $(LINTED)
+	d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	  for f in book/notebooks/*.md; do $(BIN)jupytext --quiet --to py:percent -o "$$d/$$(basename $$f .md).py" $$f; done; \
+	  $(BIN)ruff check --isolated --select F --quiet "$$d"
+
+test: lint
 	$(PINNED_ENV) $(BIN)python -m pytest tests/ -p no:cacheprovider
 
 # The references: every chapter executed with the ci profile in a fresh cache, outputs kept
@@ -115,7 +126,7 @@ test: $(ENV_STAMP)
 reference: $(ENV_STAMP)
 	for c in $(CHAPTERS); do \
 	  d=$$(mktemp -d); \
-	  $(PINNED_ENV) $(BIN)python -m companion.chapters run $$c ci tests/reference/$$c.ipynb --strip-images \
+	  $(PINNED_ENV) $(BIN)python -m companion.book.chapters run $$c ci tests/reference/$$c.ipynb --strip-images \
 	    --results-dir $$d/results --cache-dir $$d/cache; \
 	  rm -rf $$d; \
 	done

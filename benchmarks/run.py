@@ -18,6 +18,7 @@ Sections, each against its goal where the project has one:
 Nothing is cached. Step costs are marginal: (time of a run of n2 steps - time of n1 steps) /
 (n2 - n1), so tracing and compiling, paid once per call, cancel.
 """
+
 import argparse
 import glob
 import json
@@ -28,8 +29,14 @@ import time
 
 import numpy as np
 
-from companion import (attacks, chapters, data, feature_datasets, linear_models, models,
-                       reproducibility, saturating, spheres, tilting, training)
+from companion import attacks, data, evaluation, models, reproducibility, training
+from companion.book import chapters
+from companion.papers.adversarial_spheres import networks as spheres_networks
+from companion.papers.boundary_tilting import experiments as tilting_experiments
+from companion.papers.boundary_tilting import linear_models
+from companion.papers.saturating_networks import experiments as saturating_experiments
+from companion.papers.saturating_networks import saturation
+from companion.papers.smooth_codes import feature_datasets, penalties
 
 
 def timed(f):
@@ -41,19 +48,21 @@ def timed(f):
 def marginal_seconds(run, n1: int, n2: int, repeats: int = 3) -> float:
     """Seconds per unit of ``run(n)`` beyond its fixed cost, ``(t(n2) - t(n1)) / (n2 - n1)``,
     each time the fastest of ``repeats`` runs (the least disturbed by anything else running)."""
+
     def best(n):
         return min(timed(lambda: run(n))[1] for _ in range(repeats))
+
     return (best(n2) - best(n1)) / (n2 - n1)
 
 
 def adam_run(model, x, y, **extra):
     """``run(n)`` for :func:`marginal_seconds`: ``n`` Adam steps (batch 128) of ``model`` on the
     first ``128 n`` of ``x``, ``y``, with ``extra`` loss terms of :func:`training.fit_adam`."""
-    return lambda n: training.fit_adam(model, x[:128 * n], y[:128 * n], 1, 128, **extra)
+    return lambda n: training.fit_adam(model, x[: 128 * n], y[: 128 * n], 1, 128, **extra)
 
 
 def mnist_float(mnist):
-    x, y, _, _, xt, yt = saturating.mnist_splits(mnist, 55000)
+    x, y, _, _, xt, yt = saturating_experiments.mnist_splits(mnist, 55000)
     return x, y, xt, yt
 
 
@@ -68,38 +77,69 @@ def pgd_versus_art(mnist, images: int, eps: float = 0.1, steps: int = 40):
     training.fit_adam(net, x[:10000], y[:10000], 1, 128)
     xs, ys = xt[:images], yt[:images]
     step = 2.5 * eps / steps
-    ours_adv, t_ours = timed(lambda: attacks.batched(attacks.pgd, net, xs, ys, eps, steps, step, 1,
-                                                     "cross_entropy", batch_size=images))
-    every_adv, t_every = timed(lambda: attacks.batched(attacks.pgd, net, xs, ys, eps, steps, step, 1, "cross_entropy",
-                                                       batch_size=images, until_fooled=False))
-    classifier = TensorFlowV2Classifier(net, nb_classes=10, input_shape=(28, 28, 1), clip_values=(0.0, 1.0),
-                                        loss_object=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    art_pgd = ProjectedGradientDescentTensorFlowV2(classifier, norm=np.inf, eps=eps, eps_step=step, max_iter=steps,
-                                                   num_random_init=0, batch_size=images, verbose=False)
+    ours_adv, t_ours = timed(
+        lambda: attacks.batched(attacks.pgd, net, xs, ys, eps=eps, steps=steps, step_size=step, batch_size=images).x
+    )
+    every_adv, t_every = timed(
+        lambda: (
+            attacks.batched(
+                attacks.pgd, net, xs, ys, eps=eps, steps=steps, step_size=step, batch_size=images, until_fooled=False
+            ).x
+        )
+    )
+    classifier = TensorFlowV2Classifier(
+        net,
+        nb_classes=10,
+        input_shape=(28, 28, 1),
+        clip_values=(0.0, 1.0),
+        loss_object=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    art_pgd = ProjectedGradientDescentTensorFlowV2(
+        classifier,
+        norm=np.inf,
+        eps=eps,
+        eps_step=step,
+        max_iter=steps,
+        num_random_init=0,
+        batch_size=images,
+        verbose=False,
+    )
     art_adv, t_art = timed(lambda: art_pgd.generate(xs, np.eye(10, dtype=np.float32)[ys]))
-    acc_ours, acc_art = training.accuracy(net, ours_adv, ys), training.accuracy(net, art_adv, ys)
-    acc_every = training.accuracy(net, every_adv, ys)
+    acc_ours, acc_art = evaluation.accuracy(net, ours_adv, ys), evaluation.accuracy(net, art_adv, ys)
+    acc_every = evaluation.accuracy(net, every_adv, ys)
     peak = matmul_gflops(2048, 2048, 2048)
     per_image_step = 2 * forward_flops(net)  # the forward pass and the backward pass to the input
-    print(f"\n1. PGD L-inf, {steps} steps, eps {eps}, step {step:g}, cross-entropy, {images} MNIST test images, "
-          f"CNN of Table 2 (1 epoch on 10,000 images; clean {100 * training.accuracy(net, xs, ys):.1f}%)")
-    print("   ours stops each image at its first misclassified iterate (the default); 'every step' and ART run all\n"
-          f"   {steps} steps on every image, and only they get a GFLOP/s figure")
-    for name, seconds, acc, every in (("companion.attacks.pgd", t_ours, acc_ours, False),
-                                      ("  the same, every step", t_every, acc_every, True),
-                                      ("ART PGD (TF2)", t_art, acc_art, True)):
+    print(
+        f"\n1. PGD L-inf, {steps} steps, eps {eps}, step {step:g}, cross-entropy, {images} MNIST test images, "
+        f"CNN of Table 2 (1 epoch on 10,000 images; clean {100 * evaluation.accuracy(net, xs, ys):.1f}%)"
+    )
+    print(
+        "   ours stops each image at its first misclassified iterate (the default); 'every step' and ART run all\n"
+        f"   {steps} steps on every image, and only they get a GFLOP/s figure"
+    )
+    for name, seconds, acc, every in (
+        ("companion.attacks.pgd", t_ours, acc_ours, False),
+        ("  the same, every step", t_every, acc_every, True),
+        ("ART PGD (TF2)", t_art, acc_art, True),
+    ):
         gflops = images * steps * per_image_step / seconds / 1e9
-        rate = f", ~{gflops:.0f} GFLOP/s = {100 * gflops / peak:.0f}% of the {peak:.0f} GFLOP/s matmul peak" if every else ""
+        rate = (
+            f", ~{gflops:.0f} GFLOP/s = {100 * gflops / peak:.0f}% of the {peak:.0f} GFLOP/s matmul peak"
+            if every
+            else ""
+        )
         print(f"   {name:22s}: {images / seconds:7.1f} images/s, robust accuracy {100 * acc:.1f}%{rate}")
     agree = abs(acc_ours - acc_art) <= 0.01
-    print(f"   ratio {t_art / t_ours:.2f}x (goal >= 2x: {'met' if t_art / t_ours >= 2 else 'not met'}; every step "
-          f"{t_art / t_every:.2f}x); accuracies {'agree' if agree else 'DIFFER'} within one point")
+    print(
+        f"   ratio {t_art / t_ours:.2f}x (goal >= 2x: {'met' if t_art / t_ours >= 2 else 'not met'}; every step "
+        f"{t_art / t_every:.2f}x); accuracies {'agree' if agree else 'DIFFER'} within one point"
+    )
 
 
 def step_costs(mnist, cifar):
     """Section 2: marginal seconds per training step with each extra term, against plain."""
     x, y, _, _ = mnist_float(mnist)
-    xc, yc = data.to_float(cifar.x_train[:128 * 40]), cifar.y_train[:128 * 40]
+    xc, yc = data.to_float(cifar.x_train[: 128 * 40]), cifar.y_train[: 128 * 40]
     kinds = models.SATURATION_KINDS["sigmoid_mlp"]
     mlp = models.build("sigmoid_mlp")
     cnn = models.cifar_cnn()
@@ -109,17 +149,29 @@ def step_costs(mnist, cifar):
         return adam_run(mlp, x, y, **extra)
 
     def smooth(**extra):
-        return lambda n: training.fit_smooth(cnn, xc[:128 * n], yc[:128 * n], 1, 128, **extra)
+        return lambda n: training.fit_adam(
+            cnn, xc[: 128 * n], yc[: 128 * n], 1, 128, penalty=penalties.SmoothnessPenalty(**extra)
+        )
 
     def robust(eps, attack_steps):
-        return lambda n: training.fit_robust(resnet, xc[:128 * n], yc[:128 * n], 1, 128, eps, attack_steps)
+        return lambda n: training.fit_adam(
+            resnet, xc[: 128 * n], yc[: 128 * n], 1, 128, adversarial=training.PgdReplacement(eps, attack_steps)
+        )
 
     rows = [
         ("sigmoid MLP 784-1000-1000-10", "plain", adam(), None),
-        ("sigmoid MLP 784-1000-1000-10", "saturation penalty (8)",
-         adam(saturation=dict(kinds=kinds, lam_max=1.0, lam_step=1e-3)), 1.15),
-        ("sigmoid MLP 784-1000-1000-10", "FGSM adversarial term (4)",
-         adam(adversarial=saturating.ADVERSARIAL), None),
+        (
+            "sigmoid MLP 784-1000-1000-10",
+            "saturation penalty (8)",
+            adam(penalty=saturation.SaturationPenalty(kinds, lam_max=1.0, lam_step=1e-3)),
+            1.15,
+        ),
+        (
+            "sigmoid MLP 784-1000-1000-10",
+            "FGSM adversarial term (4)",
+            adam(adversarial=training.FgsmInterpolation(**saturating_experiments.ADVERSARIAL)),
+            None,
+        ),
         ("CIFAR-10 CNN of Schaeffer et al.", "plain", smooth(), None),
         ("CIFAR-10 CNN of Schaeffer et al.", "covariance penalty", smooth(c1=1.0), 1.15),
         ("CIFAR-10 CNN of Schaeffer et al.", "exact Jacobian penalty", smooth(c2=1.0), None),
@@ -129,8 +181,11 @@ def step_costs(mnist, cifar):
     # steps per timed run: enough that the difference between the two runs lasts seconds, so
     # that the noise of a shared machine (tens of ms per run) does not move the ratio (with 5 and
     # 30 steps, the MLP's saturation ratio read anywhere from 1.5x to 1.8x; with 10 and 130, 1.0x)
-    steps = {"sigmoid MLP 784-1000-1000-10": (10, 130), "CIFAR-10 CNN of Schaeffer et al.": (5, 35),
-             "small ResNet": (5, 25)}
+    steps = {
+        "sigmoid MLP 784-1000-1000-10": (10, 130),
+        "CIFAR-10 CNN of Schaeffer et al.": (5, 35),
+        "small ResNet": (5, 25),
+    }
     print("\n2. One training step (batch 128), marginal cost")
     plain = {}
     for model, term, run, goal in rows:
@@ -199,41 +254,50 @@ def spheres_rate(d: int = 500, batch: int = 50):
     peak = matmul_gflops(2048, 2048, 2048)
     shaped = matmul_gflops(batch, 1000, 1000)
     print(f"\n3. Spheres training, d = {d}, batch {batch} (Dense matmuls counted; batch norm and ReLU not)")
-    print(f"   float32 matmul peak, 2048^3 with TensorFlow: {peak:.0f} GFLOP/s; "
-          f"at the network's shape ({batch} x 1000 @ 1000 x 1000): {shaped:.0f} GFLOP/s")
+    print(
+        f"   float32 matmul peak, 2048^3 with TensorFlow: {peak:.0f} GFLOP/s; "
+        f"at the network's shape ({batch} x 1000 @ 1000 x 1000): {shaped:.0f} GFLOP/s"
+    )
     for name in ("relu_h1000_d2", "quad_h1000"):
-        net = spheres.network(name, d)
-        per_step = marginal_seconds(lambda n: spheres.train(net, d, n, batch), 200, 1000)
+        net = spheres_networks.network(name, d)
+        per_step = marginal_seconds(lambda n: spheres_networks.train(net, d, n, batch), 200, 1000)
         flops = dense_training_flops(net, batch)
         gflops = flops / per_step / 1e9
         goal = f" (goal >= 50%: {'met' if gflops >= 0.5 * peak else 'not met'})" if name.startswith("relu") else ""
-        print(f"   {name:14s} {1 / per_step:6.0f} steps/s, {flops / 1e6:6.0f} MFLOP/step, {gflops:5.1f} GFLOP/s = "
-              f"{100 * gflops / peak:4.1f}% of peak{goal}")
+        print(
+            f"   {name:14s} {1 / per_step:6.0f} steps/s, {flops / 1e6:6.0f} MFLOP/step, {gflops:5.1f} GFLOP/s = "
+            f"{100 * gflops / peak:4.1f}% of peak{goal}"
+        )
 
 
 def other_costs(mnist, cifar):
     """Section 4: the remaining expensive steps of the chapters."""
     print("\n4. Other costs")
-    x, y, xt, yt = tilting.mnist_images(mnist, 60000, 10000)
+    x, y, xt, yt = tilting_experiments.mnist_images(mnist, 60000, 10000)
     net = models.lenet(1e-4, x.mean(axis=0))
-    _, t = timed(lambda: training.fit_sgd(net, x, y, xt, yt, epochs=1, batch_size=300,
-                                           learning_rate=5e-4, momentum=0.9))
+    _, t = timed(
+        lambda: training.fit_sgd(net, x, y, xt, yt, epochs=1, batch_size=300, learning_rate=5e-4, momentum=0.9)
+    )
     print(f"   LeNet, one epoch over 60,000 images (+ test evaluation): {t:.1f} s")
-    logits = training.predict_logits(net, xt)
+    logits = evaluation.predict_logits(net, xt)
     temp = attacks.temperature_for_median_confidence(logits)
-    (_, _, steps), t = timed(lambda: attacks.targeted_gradient_ascent(net, xt[:10], (yt[:10] + 1) % 10, temp))
-    print(f"   targeted attack on 10 images: {t:.1f} s, {steps.sum()} gradient steps "
-          f"({steps.sum() / t:.0f} image-steps/s)")
+    found, t = timed(lambda: attacks.targeted_gradient_ascent(net, xt[:10], (yt[:10] + 1) % 10, temperature=temp))
+    steps = found.steps
+    print(
+        f"   targeted attack on 10 images: {t:.1f} s, {steps.sum()} gradient steps "
+        f"({steps.sum() / t:.0f} image-steps/s)"
+    )
     for pair in ((0, 1), (7, 9)):
-        xs, ys, _, _ = tilting.pair_data(mnist, pair, 3000)
-        lams = tilting.lambda_grid(1.0)
+        xs, ys, _, _ = tilting_experiments.pair_data(mnist, pair, 3000)
+        lams = tilting_experiments.lambda_grid(1.0)
         _, t = timed(lambda: linear_models.svm_path(xs, ys, lams))
         print(f"   SVM path {pair[0]} vs {pair[1]}, 6000 images, {len(lams)} values of lambda: {t:.1f} s")
     xc, yc = data.to_float(cifar.x_train[:2048]), cifar.y_train[:2048]
     for steps in (0, 2):
         net = models.small_resnet()
-        training.fit_robust(net, xc[:256], yc[:256], 1, 128, 0.5, steps)  # compile first
-        _, t = timed(lambda: training.fit_robust(net, xc, yc, 1, 128, 0.5, steps))
+        pgd = training.PgdReplacement(0.5, steps)
+        training.fit_adam(net, xc[:256], yc[:256], 1, 128, adversarial=pgd)  # compile first
+        _, t = timed(lambda: training.fit_adam(net, xc, yc, 1, 128, adversarial=pgd))
         print(f"   small ResNet, batch 128, L2 PGD with {steps} steps: {len(xc) / t:.0f} training images/s")
     feature_datasets.match_representation(net, xc[:250], xc[250:500], 2, 0.1)  # compile first
     _, t = timed(lambda: feature_datasets.match_representation(net, xc[:500], xc[500:1000], 20, 0.1))
@@ -260,36 +324,48 @@ def chapter_times(folder: str = "book/chapters"):
     if os.path.exists(build):  # written by `make chapters`
         with open(build) as f:
             b = json.load(f)
-        print(f"   {'wall time':22s} {b['profile']:6s} {b['seconds'] / 60:6.1f} min "
-              f"({b['jobs']} chapters at a time on {b['cores']} cores)")
+        print(
+            f"   {'wall time':22s} {b['profile']:6s} {b['seconds'] / 60:6.1f} min "
+            f"({b['jobs']} chapters at a time on {b['cores']} cores)"
+        )
 
 
 def plain_step_ms(mnist, cifar) -> dict:
     """Marginal milliseconds of one plain Adam step (batch 128) of each architecture."""
     x, y, _, _ = mnist_float(mnist)
-    xc, yc = data.to_float(cifar.x_train[:128 * 35]), cifar.y_train[:128 * 35]
+    xc, yc = data.to_float(cifar.x_train[: 128 * 35]), cifar.y_train[: 128 * 35]
     runs = {
         "sigmoid MLP 784-1000-1000-10": (models.build("sigmoid_mlp"), x, y, (10, 130)),
         "MNIST CNN of Nayebi & Ganguli": (models.build("cnn"), x, y, (5, 35)),
         "CIFAR-10 CNN of Schaeffer et al.": (models.cifar_cnn(), xc, yc, (5, 35)),
         "small ResNet": (models.small_resnet(), xc, yc, (5, 25)),
     }
-    return {name: 1000 * marginal_seconds(adam_run(model, xs, ys), *steps)
-            for name, (model, xs, ys, steps) in runs.items()}
+    return {
+        name: 1000 * marginal_seconds(adam_run(model, xs, ys), *steps) for name, (model, xs, ys, steps) in runs.items()
+    }
 
 
 def onednn_side_by_side():
     """Section 6: :func:`plain_step_ms` in two fresh processes, oneDNN off and on."""
-    print("\n6. One plain training step (batch 128) with TensorFlow's oneDNN kernels off and on "
-          "(TF_ENABLE_ONEDNN_OPTS; `import companion` and numerics.mk default it to 1)")
+    print(
+        "\n6. One plain training step (batch 128) with TensorFlow's oneDNN kernels off and on "
+        "(TF_ENABLE_ONEDNN_OPTS; `import companion` and numerics.mk default it to 1)"
+    )
     ms = {}
     for value in ("0", "1"):
-        proc = subprocess.run([sys.executable, __file__, "--only", "plain-steps"], capture_output=True, text=True,
-                              env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": value}, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--only", "plain-steps"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": value},
+            check=True,
+        )
         ms[value] = json.loads(proc.stdout.strip().splitlines()[-1])
     for name in ms["0"]:
-        print(f"   {name:34s} off {ms['0'][name]:7.1f} ms   on {ms['1'][name]:7.1f} ms   "
-              f"{ms['0'][name] / ms['1'][name]:4.2f}x faster on")
+        print(
+            f"   {name:34s} off {ms['0'][name]:7.1f} ms   on {ms['1'][name]:7.1f} ms   "
+            f"{ms['0'][name] / ms['1'][name]:4.2f}x faster on"
+        )
 
 
 SECTIONS = ("pgd", "steps", "spheres", "other", "chapters", "onednn")
@@ -306,8 +382,10 @@ def main(argv=None):
         print(json.dumps(plain_step_ms(data.load_mnist(), data.load_cifar10())))
         return
     print(reproducibility.seed_everything(0))
-    print(f"cores: {os.cpu_count()}, intra-op threads: {os.environ.get('TF_NUM_INTRAOP_THREADS', 'all')}, "
-          f"oneDNN kernels: TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}")
+    print(
+        f"cores: {os.cpu_count()}, intra-op threads: {os.environ.get('TF_NUM_INTRAOP_THREADS', 'all')}, "
+        f"oneDNN kernels: TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}"
+    )
     mnist = data.load_mnist()
     cifar = data.load_cifar10() if {"steps", "other"} & set(args.only) else None
     if "pgd" in args.only:

@@ -6,6 +6,7 @@ The computations: a Dense network trained 3 epochs with Adam (TensorFlow matmuls
 forward pass (oneDNN convolution), NumPy float32 matmul (OpenBLAS sgemm), NumPy float64 SVD
 (LAPACK) and a float32 sum (NumPy's own SIMD loops).
 """
+
 import os
 import subprocess
 import sys
@@ -36,18 +37,34 @@ def probe() -> list[str]:
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(512, 784)).astype("float32"), rng.integers(0, 10, 512)
-    dense = keras.Sequential([keras.Input((784,)), keras.layers.Dense(256, activation="sigmoid"),
-                              keras.layers.Dense(10)])
-    dense.compile(keras.optimizers.Adam(1e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=False)
+    dense = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(256, activation="sigmoid"), keras.layers.Dense(10)]
+    )
+    dense.compile(
+        keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=False
+    )
     loss = dense.fit(x, y, batch_size=64, epochs=3, verbose=0, shuffle=False).history["loss"][-1]
-    conv = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(32, 5, activation="relu"),
-                             keras.layers.Flatten(), keras.layers.Dense(10)])
+    conv = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 5, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
     conv_sum = float(conv(rng.normal(size=(64, 28, 28, 1)).astype("float32")).numpy().sum())
     a = rng.normal(size=(300, 300))
     a32 = a.astype("float32")
-    return [repr(v) for v in (float(loss), conv_sum, float((a32 @ a32).sum()),
-                              float(np.linalg.svd(a)[1][:5].sum()), float(a32.sum()))]
+    return [
+        repr(v)
+        for v in (
+            float(loss),
+            conv_sum,
+            float((a32 @ a32).sum()),
+            float(np.linalg.svd(a)[1][:5].sum()),
+            float(a32.sum()),
+        )
+    ]
 
 
 def main() -> int:

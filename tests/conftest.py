@@ -1,4 +1,5 @@
 """Every test session gets a fresh cache and results folder; kernels started by nbval inherit them."""
+
 import os
 import tempfile
 

@@ -1,4 +1,5 @@
 """A Keras model computing ``x @ W + c``: analytic gradients and Jacobians for the tests."""
+
 import numpy as np
 
 

@@ -1,10 +1,11 @@
 """Attacks against analytic answers on a linear softmax model."""
+
 import numpy as np
 import pytest
+from linear_models_tf import linear_model
 from scipy.special import softmax
 
-from companion import attacks, reproducibility
-from linear_models_tf import linear_model
+from companion import attacks
 
 
 def test_temperature_gives_the_requested_median():
@@ -22,8 +23,10 @@ def test_one_step_matches_the_analytic_gradient():
     x = rng.uniform(0.2, 0.8, size=(4, 5))
     target = np.array([0, 1, 2, 0])
     t = 2.0
-    x1, _, steps = attacks.targeted_gradient_ascent(linear_model(W, c), x, target, t, step=0.01,
-                                                    p_stop=0.999, max_steps=1, bounds=(0, 1))
+    found = attacks.targeted_gradient_ascent(
+        linear_model(W, c), x, target, temperature=t, step=0.01, p_stop=0.999, max_steps=1, bounds=(0, 1)
+    )
+    x1, steps = found.x, found.steps
     p = softmax((x @ W + c) / t, axis=1)
     grad = (W[:, target].T - p @ W.T) / t  # d log p_l / dx for a linear softmax
     expected = np.clip(x + 0.01 * grad / np.linalg.norm(grad, axis=1, keepdims=True), 0, 1)
@@ -36,8 +39,11 @@ def test_runs_until_the_target_probability_is_reached():
     W, c = rng.normal(size=(5, 3)), np.zeros(3)
     x = rng.uniform(-1, 1, size=(6, 5))
     target = np.array([0, 1, 2, 0, 1, 2])
-    x_adv, p, steps = attacks.targeted_gradient_ascent(linear_model(W, c), x, target, 1.0,
-                                                       step=0.05, p_stop=0.9, bounds=(-50, 50))
+    found = attacks.targeted_gradient_ascent(
+        linear_model(W, c), x, target, temperature=1.0, step=0.05, p_stop=0.9, bounds=(-50, 50)
+    )
+    x_adv, p, steps = found.x, found.confidence, found.steps
+    assert found.success.all()
     p_numpy = softmax(x_adv @ W, axis=1)[np.arange(6), target]
     np.testing.assert_allclose(p, p_numpy, rtol=1e-5)
     assert np.all(p >= 0.9) and np.all(steps < 5000)
@@ -48,7 +54,7 @@ def test_runs_until_the_target_probability_is_reached():
 def test_target_shape_is_checked():
     W = np.ones((2, 2))
     with pytest.raises(ValueError, match="target must have shape"):
-        attacks.targeted_gradient_ascent(linear_model(W, np.zeros(2)), np.ones((3, 2)), [0, 1], 1.0)
+        attacks.targeted_gradient_ascent(linear_model(W, np.zeros(2)), np.ones((3, 2)), [0, 1], temperature=1.0)
 
 
 def test_iterative_targeted_attacks_fool_alinear_model():
@@ -58,8 +64,13 @@ def test_iterative_targeted_attacks_fool_alinear_model():
     x = rng.uniform(0.4, 0.6, size=(6, 8))
     logits = x @ W
     target = (np.argmax(logits, 1) + 1) % 4
-    for x_adv, success, _ in (attacks.targeted_adam(model, x, target, steps=500, learning_rate=0.05),
-                              attacks.targeted_lbfgs(model, x, target, max_iterations=100)):
+    for x_adv, success in (
+        (r.x, r.success)
+        for r in (
+            attacks.targeted_adam(model, x, target, steps=500, learning_rate=0.05),
+            attacks.targeted_lbfgs(model, x, target, max_iterations=100),
+        )
+    ):
         predicted = np.argmax(x_adv @ W, axis=1)  # checked in NumPy, independently of TensorFlow
         np.testing.assert_array_equal(success, predicted == target)
         assert success.all() and x_adv.min() >= 0 and x_adv.max() <= 1
@@ -98,10 +109,13 @@ def test_pgd_and_fgsm_agree_with_a_numpy_implementation():
     for until_fooled in (True, False):
         ours = attacks.pgd(model, x, y, eps=0.1, steps=7, step_size=0.03, until_fooled=until_fooled)
         theirs = _numpy_linf_pgd(W, c, x, y, 0.1, 7, 0.03, until_fooled)
-        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+        np.testing.assert_allclose(ours.x, theirs, atol=1e-5)
+        np.testing.assert_array_equal(ours.success, np.argmax(theirs @ W + c, axis=1) != y)
         fooled_early = np.argmax(_numpy_linf_pgd(W, c, x, y, 0.1, 3, 0.03) @ W + c, axis=1) != y
         assert 0 < fooled_early.sum() < len(y), "the test needs examples fooled before the last step"
-    np.testing.assert_allclose(attacks.fgsm(model, x, y, 0.1), _numpy_linf_pgd(W, c, x, y, 0.1, 1, 0.1), atol=1e-5)
+    np.testing.assert_allclose(
+        attacks.fgsm(model, x, y, eps=0.1).x, _numpy_linf_pgd(W, c, x, y, 0.1, 1, 0.1), atol=1e-5
+    )
 
 
 def _correctly_classified(seed: int, n: int, low: float, high: float):
@@ -116,9 +130,10 @@ def _correctly_classified(seed: int, n: int, low: float, high: float):
 def test_pgd_stays_in_its_ball_and_restarts_never_hurt():
     W, x, y, model = _correctly_classified(5, 20, 0.2, 0.8)
     for norm, measure in (("linf", lambda d: np.abs(d).max(axis=1)), ("l2", lambda d: np.linalg.norm(d, axis=1))):
-        one = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, loss="logit_margin")
-        many = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, restarts=4,
-                           loss="logit_margin")
+        one = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, loss="logit_margin").x
+        many = attacks.pgd(
+            model, x, y, eps=0.05, steps=10, step_size=0.01, norm=norm, restarts=4, loss="logit_margin"
+        ).x
         for adv in (one, many):
             assert np.all(measure(adv - x) <= 0.05 + 1e-5) and adv.min() >= 0 and adv.max() <= 1
         fooled = lambda a: np.argmax(a @ W, axis=1) != y  # noqa: E731
@@ -130,9 +145,8 @@ def test_pgd_restarts_keep_what_the_first_start_fooled_and_never_lower_the_loss(
     margin = lambda a: attacks.attack_loss(model(a.astype(np.float32)), y, "logit_margin").numpy()  # noqa: E731
     fooled = lambda a: np.argmax(a @ W, axis=1) != y  # noqa: E731
     for norm in ("linf", "l2"):
-        one = attacks.pgd(model, x, y, eps=0.03, steps=3, step_size=0.01, norm=norm, loss="logit_margin")
-        many = attacks.pgd(model, x, y, eps=0.03, steps=3, step_size=0.01, norm=norm, restarts=3,
-                           loss="logit_margin")
+        one = attacks.pgd(model, x, y, eps=0.03, steps=3, step_size=0.01, norm=norm, loss="logit_margin").x
+        many = attacks.pgd(model, x, y, eps=0.03, steps=3, step_size=0.01, norm=norm, restarts=3, loss="logit_margin").x
         first = fooled(one)
         assert 0 < first.sum() < len(x), "the test needs some examples fooled by the first start and some not"
         np.testing.assert_array_equal(many[first], one[first])
@@ -148,18 +162,18 @@ def test_logit_margin_gradient_survives_softmax_saturation():
     g = attacks.input_gradient(model, x, y, loss="logit_margin").numpy()
     np.testing.assert_allclose(g, [[-200.0, 2.0]])  # d(z_2 - z_0)/dx: the analytic value
     with pytest.raises(ValueError, match="unknown attack loss"):
-        attacks.pgd(model, x, y, 0.1, 1, 0.1, loss="hinge")
+        attacks.pgd(model, x, y, eps=0.1, steps=1, step_size=0.1, loss="hinge")
 
 
 def test_spsa_estimates_the_gradient_without_using_it():
     """On a linear model SPSA's ascent direction agrees in sign with the analytic margin gradient."""
     W, x, y, model = _correctly_classified(6, 10, 0.3, 0.7)
-    adv = attacks.spsa(model, x, y, eps=0.02, steps=1, samples=256, delta=0.01, learning_rate=0.01)
+    adv = attacks.spsa(model, x, y, eps=0.02, steps=1, samples=256, delta=0.01, learning_rate=0.01).x
     step = adv - x
     analytic = attacks.input_gradient(model, x, y, loss="logit_margin").numpy()
     moved = np.abs(step) > 1e-6
     assert np.mean(np.sign(step[moved]) == np.sign(analytic[moved])) > 0.9
-    strong = attacks.spsa(model, x, y, eps=0.3, steps=50, samples=32, learning_rate=0.02)
+    strong = attacks.spsa(model, x, y, eps=0.3, steps=50, samples=32, learning_rate=0.02).x
     assert np.abs(strong - x).max() <= 0.3 + 1e-6
     assert np.mean(np.argmax(strong @ W, axis=1) != y) > 0.5  # it does find adversarial examples
 
@@ -168,14 +182,16 @@ def test_spsa_leaves_an_image_alone_once_it_is_misclassified():
     W, x, y, model = _correctly_classified(6, 40, 0.3, 0.7)
     wrong = np.arange(len(y)) % 2 == 0
     labels = np.where(wrong, (y + 1) % 4, y)  # half the images start misclassified
-    adv = attacks.spsa(model, x, labels, eps=0.3, steps=30, samples=32, learning_rate=0.02)
+    adv = attacks.spsa(model, x, labels, eps=0.3, steps=30, samples=32, learning_rate=0.02).x
     np.testing.assert_array_equal(adv[wrong], x[wrong].astype(np.float32))
     assert np.all(np.abs(adv[~wrong] - x[~wrong]).max(axis=1) > 0.01)  # the others moved
 
 
 def test_vanishing_margin_lies_between_the_float32_underflow_limits():
     m = attacks.vanishing_margin()
-    normal, subnormal = (-np.log(float(v)) for v in (np.finfo(np.float32).tiny, np.finfo(np.float32).smallest_subnormal))
+    normal, subnormal = (
+        -np.log(float(v)) for v in (np.finfo(np.float32).tiny, np.finfo(np.float32).smallest_subnormal)
+    )
     assert normal - 0.05 <= m <= subnormal + 1.0
     import tensorflow as tf
 
@@ -203,8 +219,12 @@ def test_clipped_cross_entropy_vanishes_where_the_softmax_rounds_past_the_clip()
 
     # below the clip the two cross-entropies are one function: the same gradient
     for margin in (0.0, 3.0, 10.0):
-        np.testing.assert_allclose(logit_gradient(margin, "clipped_cross_entropy"),
-                                   logit_gradient(margin, "cross_entropy"), rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(
+            logit_gradient(margin, "clipped_cross_entropy"),
+            logit_gradient(margin, "cross_entropy"),
+            rtol=1e-4,
+            atol=1e-9,
+        )
     # past it the clipped gradient is exactly zero where the logits' one still lives
     assert not np.any(logit_gradient(30.0, "clipped_cross_entropy"))
     assert np.any(logit_gradient(30.0, "cross_entropy"))
@@ -213,9 +233,9 @@ def test_clipped_cross_entropy_vanishes_where_the_softmax_rounds_past_the_clip()
 def test_pgd_traces_once_per_model_and_loss():
     """Other budgets, step counts and batches reuse the compiled graph; results are unchanged."""
     W, x, y, model = _correctly_classified(7, 30, 0.2, 0.8)
-    first = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin")
+    first = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin").x
     attacks.pgd(model, x[:7], y[:7], eps=0.2, steps=3, step_size=0.05, loss="logit_margin")
-    again = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin")
+    again = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin").x
     graph = attacks._compiled_pgd(model, "logit_margin", "linf", (0.0, 1.0), True)
     assert graph.experimental_get_tracing_count() <= 2  # at most once more for a new batch shape
     np.testing.assert_array_equal(first, again)
@@ -241,17 +261,21 @@ def test_deepfool_finds_the_nearest_linear_boundary():
     x = rng.normal(size=(200, 6))
     y, d = _linear_min_distance(W, c, x)
     model = linear_model(W, c)
-    x_adv, distance = attacks.deepfool(model, x, y, steps=5, overshoot=0.02, bounds=None, batch_size=64)
+    found = attacks.deepfool(model, x, y, steps=5, overshoot=0.02, bounds=None, batch_size=64)
+    x_adv, distance = found.x, found.distance
+    assert found.success.all()
     np.testing.assert_allclose(distance, 1.02 * d, rtol=1e-4)
     np.testing.assert_allclose(distance, np.linalg.norm(x_adv - x, axis=1), rtol=1e-5)
     assert np.all(np.argmax(x_adv @ W + c, axis=1) != y)
     # already misclassified: distance 0, image unchanged
     wrong = (y + 1) % 4
-    x_same, zero = attacks.deepfool(model, x[:5], wrong[:5], bounds=None)
+    same = attacks.deepfool(model, x[:5], wrong[:5], bounds=None)
+    x_same, zero = same.x, same.distance
     assert np.all(zero == 0) and np.allclose(x_same, x[:5])
     # bisection takes back the overshoot, staying on the misclassified side
-    x_ref, refined = attacks.deepfool(model, x, y, steps=5, overshoot=0.5, bounds=None, refine_steps=12)
-    assert np.all(refined >= d * (1 - 1e-5)) and np.all(refined <= d * (1 + 1.5 / 2 ** 12 + 1e-5))
+    found = attacks.deepfool(model, x, y, steps=5, overshoot=0.5, bounds=None, refine_steps=12)
+    x_ref, refined = found.x, found.distance
+    assert np.all(refined >= d * (1 - 1e-5)) and np.all(refined <= d * (1 + 1.5 / 2**12 + 1e-5))
     assert np.all(np.argmax(x_ref @ W + c, axis=1) != y)
 
 
@@ -263,11 +287,37 @@ def test_deepfool_in_bounds_is_never_nearer_than_the_free_boundary():
     x = rng.uniform(0, 1, size=(100, 8))
     x[:, :3] = 0.0  # pixels on the lower bound, as MNIST's background is
     y, d = _linear_min_distance(W, c, x)
-    x_adv, distance = attacks.deepfool(linear_model(W, c), x, y, steps=50, overshoot=0.02)
-    fooled = np.isfinite(distance)
+    found = attacks.deepfool(linear_model(W, c), x, y, steps=50, overshoot=0.02)
+    x_adv, distance, fooled = found.x, found.distance, found.success
+    np.testing.assert_array_equal(fooled, np.isfinite(distance))
     assert fooled.mean() > 0.9
     assert x_adv.min() >= 0 and x_adv.max() <= 1
     assert np.all(distance[fooled] >= d[fooled] - 1e-5)
     assert np.all(np.argmax(x_adv[fooled] @ W + c, axis=1) != y[fooled])
     with pytest.raises(ValueError, match="candidates"):
         attacks.deepfool(linear_model(W, c), x, y, candidates=0)
+
+
+def test_attacks_take_hyperparameters_by_name_and_batch_to_the_same_result():
+    """One convention: hyperparameters are keyword-only, every attack returns an Adversarial, and
+    batched() over batches of 7 gives what one call on all 20 gives, field by field."""
+    W, x, y, model = _correctly_classified(7, 20, 0.3, 0.7)
+    with pytest.raises(TypeError):
+        attacks.fgsm(model, x, y, 0.1)
+    with pytest.raises(TypeError):
+        attacks.pgd(model, x, y, 0.1, 5, 0.03)
+    for attack, settings in (
+        (attacks.fgsm, dict(eps=0.1)),
+        (attacks.pgd, dict(eps=0.1, steps=5, step_size=0.03, loss="logit_margin")),
+        (attacks.deepfool, dict(steps=5, bounds=None)),
+    ):
+        whole = attack(model, x, y, **settings)
+        parts = attacks.batched(attack, model, x, y, batch_size=7, **settings)
+        assert isinstance(whole, attacks.Adversarial) and isinstance(parts, attacks.Adversarial)
+        for field in attacks.Adversarial.FIELDS:
+            a, b = getattr(whole, field), getattr(parts, field)
+            assert (a is None) == (b is None), (attack.__name__, field)
+            if a is not None:
+                np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6, err_msg=f"{attack.__name__}.{field}")
+    with pytest.raises(ValueError, match="batch_size"):
+        attacks.batched(attacks.fgsm, model, x, y, batch_size=0, eps=0.1)

@@ -4,6 +4,7 @@ Needs a built book (`make book PROFILE=ci`), Chromium with its driver and the `s
 `make browser-test` installs them, builds the ci book and runs this file. Without them every
 test here is skipped with the reason. Screenshots of every page go to build/screenshots/.
 """
+
 import functools
 import http.server
 import shutil
@@ -65,8 +66,11 @@ def browser():
 
 
 def _pages():
-    return sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
-                  if not p.relative_to(HTML).parts[0].startswith(("_", "genindex")))
+    return sorted(
+        str(p.relative_to(HTML))
+        for p in HTML.rglob("*.html")
+        if not p.relative_to(HTML).parts[0].startswith(("_", "genindex"))
+    )
 
 
 def _open(browser, url):
@@ -74,9 +78,12 @@ def _open(browser, url):
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(url)
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-        "return document.readyState === 'complete' && (!window.MathJax || !MathJax.startup "
-        "|| MathJax.startup.promise.then(() => true) && true)"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && (!window.MathJax || !MathJax.startup "
+            "|| MathJax.startup.promise.then(() => true) && true)"
+        )
+    )
     browser.execute_script("return window.MathJax && MathJax.startup && MathJax.startup.promise")
 
 
@@ -88,11 +95,13 @@ def test_page_loads_with_images_and_typeset_math(page, server, browser):
     assert urllib.request.urlopen(url, timeout=10).status == 200
     browser.get_log("browser")  # drop what earlier pages logged
     _open(browser, url)
-    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"
-              and "favicon.ico" not in e["message"]]  # the browser's own request, not the page's
+    errors = [
+        e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]
+    ]  # the browser's own request, not the page's
     assert not errors, f"{page}: console errors {errors}"
     broken = browser.execute_script(
-        "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+        "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
     assert not broken, f"{page}: images that did not load: {broken}"
     text = browser.execute_script("return document.querySelector('main, article, body').innerText")
     assert "\\(" not in text and "$$" not in text, f"{page}: raw TeX left in the page"
@@ -114,11 +123,12 @@ def test_search_finds_a_chapter(server, browser):
     from selenium.webdriver.support.ui import WebDriverWait
 
     _open(browser, f"{server}/search.html?q=saturated")
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-        "const r = document.querySelector('#search-results'); "
-        "return r && r.querySelectorAll('li').length > 0"))
-    links = browser.execute_script(
-        "return [...document.querySelectorAll('#search-results li a')].map(a => a.href)")
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script(
+            "const r = document.querySelector('#search-results'); return r && r.querySelectorAll('li').length > 0"
+        )
+    )
+    links = browser.execute_script("return [...document.querySelectorAll('#search-results li a')].map(a => a.href)")
     assert any("saturating_networks" in href for href in links), links
 
 

@@ -1,15 +1,16 @@
-"""The check `make test` makes of each chapter's printed outputs (companion.chapters.compare).
+"""The check `make test` makes of each chapter's printed outputs (companion.book.chapters.compare).
 
 A changed number beyond its cell's tolerance, a flipped verdict, a changed label, a failing cell
 or a missing line must all be reported; an ignored cell and a number within tolerance must not.
 """
+
 import copy
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from companion import chapters
+from companion.book import chapters, comparison
 
 REFERENCES = Path(__file__).parent / "reference"
 
@@ -27,91 +28,101 @@ def _notebook(*cells):
 TOLERANT = {"tolerance": {"rel": 0.05, "abs": 0.5}}
 
 
-@pytest.mark.parametrize("text, numbers, words", [
-    ("range 0.47-1.04", ["0.47", "1.04"], ["range", "-", ""]),
-    ("gap -12.23 points", ["-12.23"], ["gap", "points"]),
-    ("rate 1.5e-04 at 10^-1", ["1.5e-04", "10", "-1"], ["rate", "at", "^", ""]),
-    ("conv1 x_1 γ2=0.5:", ["0.5"], ["conv1 x_1 γ2=", ":"]),
-    ("a    b  ------  ---", [], ["a b --- ---"]),
-    ("d nan, info 1 inf", ["nan", "1", "inf"], ["d", ", info", "", ""]),
-])
+@pytest.mark.parametrize(
+    "text, numbers, words",
+    [
+        ("range 0.47-1.04", ["0.47", "1.04"], ["range", "-", ""]),
+        ("gap -12.23 points", ["-12.23"], ["gap", "points"]),
+        ("rate 1.5e-04 at 10^-1", ["1.5e-04", "10", "-1"], ["rate", "at", "^", ""]),
+        ("conv1 x_1 γ2=0.5:", ["0.5"], ["conv1 x_1 γ2=", ":"]),
+        ("a    b  ------  ---", [], ["a b --- ---"]),
+        ("d nan, info 1 inf", ["nan", "1", "inf"], ["d", ", info", "", ""]),
+    ],
+)
 def test_split_numbers(text, numbers, words):
-    assert chapters.split_numbers(text) == (numbers, words)
+    assert comparison.split_numbers(text) == (numbers, words)
 
 
 def test_padding_of_tables_is_not_a_difference():
     ref = "id  value\n--  -----\nx    9.80%\n"
     ours = "id  value \n--  ------\nx   10.10%\n"
-    assert chapters.compare_text(ours, ref, chapters.Tolerance(abs=0.5)) == []
-    assert chapters.compare_text(ours, ref, chapters.Tolerance()) != []
+    assert comparison.compare_text(ours, ref, comparison.Tolerance(abs=0.5)) == []
+    assert comparison.compare_text(ours, ref, comparison.Tolerance()) != []
 
 
-@pytest.mark.parametrize("ours, reference, tolerance, agree", [
-    ("19.80%", "20.40%", {}, False),               # exact cell: any change is one
-    ("19.80%", "20.40%", TOLERANT, True),            # |d| = 0.6 <= 0.5 + 0.05 * 20.4
-    ("17.80%", "20.40%", TOLERANT, False),           # |d| = 2.6 beyond it
-    ("norm 460", "norm 450", {"tolerance": {"rel": 0.05}}, True),
-    ("norm 500", "norm 450", {"tolerance": {"rel": 0.05}}, False),
-    ("reproduced", "not reproduced", TOLERANT, False),   # verdict words are always exact
-    ("share 0.000", "share 0.000", {}, True),
-    ("1 line\n", "1 line\n2 lines\n", TOLERANT, False),
-])
+@pytest.mark.parametrize(
+    "ours, reference, tolerance, agree",
+    [
+        ("19.80%", "20.40%", {}, False),  # exact cell: any change is one
+        ("19.80%", "20.40%", TOLERANT, True),  # |d| = 0.6 <= 0.5 + 0.05 * 20.4
+        ("17.80%", "20.40%", TOLERANT, False),  # |d| = 2.6 beyond it
+        ("norm 460", "norm 450", {"tolerance": {"rel": 0.05}}, True),
+        ("norm 500", "norm 450", {"tolerance": {"rel": 0.05}}, False),
+        ("reproduced", "not reproduced", TOLERANT, False),  # verdict words are always exact
+        ("share 0.000", "share 0.000", {}, True),
+        ("1 line\n", "1 line\n2 lines\n", TOLERANT, False),
+    ],
+)
 def test_compare_cells(ours, reference, tolerance, agree):
-    problems = chapters.compare(_notebook((reference, tolerance)), _notebook((ours, tolerance)))
+    problems = comparison.compare(_notebook((reference, tolerance)), _notebook((ours, tolerance)))
     assert (problems == []) is agree, problems
 
 
 def test_ignored_cells_and_errors():
-    ignored = {"tags": [chapters.IGNORE_TAG]}
-    assert chapters.compare(_notebook(("12 s", ignored)), _notebook(("99 s", ignored))) == []
+    ignored = {"tags": [comparison.IGNORE_TAG]}
+    assert comparison.compare(_notebook(("12 s", ignored)), _notebook(("99 s", ignored))) == []
     failed = _notebook(("", {}))
-    failed.cells[0].outputs = [nbformat.v4.new_output("error", ename="ValueError",
-                                                      evalue="bad", traceback=[])]
-    assert "raised ValueError" in chapters.compare(_notebook(("", {})), failed)[0]
-    assert "code cells" in chapters.compare(_notebook(("a", {})), _notebook())[0]
+    failed.cells[0].outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=[])]
+    assert "raised ValueError" in comparison.compare(_notebook(("", {})), failed)[0]
+    assert "code cells" in comparison.compare(_notebook(("a", {})), _notebook())[0]
 
 
 def test_bad_tolerance_is_an_error():
     with pytest.raises(ValueError, match="tolerance"):
-        chapters.Tolerance.of({"metadata": {"tolerance": {"relative": 0.1}}})
+        comparison.Tolerance.of({"metadata": {"tolerance": {"relative": 0.1}}})
     with pytest.raises(ValueError, match="unchecked"):
-        chapters.Tolerance.parse({"abs": 1, "columns": {"ratio": "loose"}})
+        comparison.Tolerance.parse({"abs": 1, "columns": {"ratio": "loose"}})
     with pytest.raises(ValueError, match="rows and columns"):
-        chapters.Tolerance.parse({"abs": 1, "rows": ["kurtosis"]})
+        comparison.Tolerance.parse({"abs": 1, "rows": ["kurtosis"]})
 
 
-TABLE = ("network   clean %   d/bound\n"
-         "mlp          18.0      2.14\n"
-         "cnn          78.0       nan\n")
+TABLE = "network   clean %   d/bound\nmlp          18.0      2.14\ncnn          78.0       nan\n"
 
 
-@pytest.mark.parametrize("ours, agree", [
-    (TABLE, True),
-    (TABLE.replace("2.14", "3.49").replace("nan", "1.20"), True),   # the unchecked column
-    (TABLE.replace("78.0", "79.5"), True),                          # within abs 2
-    (TABLE.replace("78.0", "81.0"), False),                         # beyond it
-    (TABLE.replace("cnn", "CNN"), False),                           # text stays exact
-])
+@pytest.mark.parametrize(
+    "ours, agree",
+    [
+        (TABLE, True),
+        (TABLE.replace("2.14", "3.49").replace("nan", "1.20"), True),  # the unchecked column
+        (TABLE.replace("78.0", "79.5"), True),  # within abs 2
+        (TABLE.replace("78.0", "81.0"), False),  # beyond it
+        (TABLE.replace("cnn", "CNN"), False),  # text stays exact
+    ],
+)
 def test_an_unchecked_column_is_not_compared(ours, agree):
     tolerance = {"tolerance": {"abs": 2, "columns": {"d/bound": "unchecked"}}}
-    problems = chapters.compare(_notebook((TABLE, tolerance)), _notebook((ours, tolerance)))
+    problems = comparison.compare(_notebook((TABLE, tolerance)), _notebook((ours, tolerance)))
     assert (problems == []) is agree, problems
 
 
-CARD = ("kurtosis.higher   5 of 6 layers higher   not run in this profile\n"
-        "clean.accuracy    19.60                  not run in this profile\n"
-        "alpha.spread      0.12                   reproduced\n")
+CARD = (
+    "kurtosis.higher   5 of 6 layers higher   not run in this profile\n"
+    "clean.accuracy    19.60                  not run in this profile\n"
+    "alpha.spread      0.12                   reproduced\n"
+)
 
 
-@pytest.mark.parametrize("ours, agree", [
-    (CARD.replace("5 of 6", "3 of 6"), True),          # the row's own abs 6
-    (CARD.replace("19.60", "20.80"), False),           # the cell's abs 1 elsewhere
-    (CARD.replace("0.12                   reproduced", "0.19   not reproduced"), True),  # unchecked row
-])
+@pytest.mark.parametrize(
+    "ours, agree",
+    [
+        (CARD.replace("5 of 6", "3 of 6"), True),  # the row's own abs 6
+        (CARD.replace("19.60", "20.80"), False),  # the cell's abs 1 elsewhere
+        (CARD.replace("0.12                   reproduced", "0.19   not reproduced"), True),  # unchecked row
+    ],
+)
 def test_row_rules(ours, agree):
-    tolerance = {"tolerance": {"abs": 1, "rows": {"kurtosis.higher": {"abs": 6},
-                                                  "alpha.spread": "unchecked"}}}
-    problems = chapters.compare(_notebook((CARD, tolerance)), _notebook((ours, tolerance)))
+    tolerance = {"tolerance": {"abs": 1, "rows": {"kurtosis.higher": {"abs": 6}, "alpha.spread": "unchecked"}}}
+    problems = comparison.compare(_notebook((CARD, tolerance)), _notebook((ours, tolerance)))
     assert (problems == []) is agree, problems
 
 
@@ -133,7 +144,7 @@ def _with_source_metadata(reference, slug):
     reads from a fresh run)."""
     import jupytext
 
-    from companion import calibration
+    from companion.book import calibration
 
     source = jupytext.read(chapters.source(slug, REFERENCES.parent.parent))
     return calibration.with_source_metadata(reference, source)
@@ -149,13 +160,13 @@ def _move_last_checked_number(text, tolerance):
     for i in range(len(rules) - 1, -1, -1):
         if rules[i] is None:
             continue
-        spans = list(chapters._NUMBER.finditer(lines[i]))
+        spans = list(comparison._NUMBER.finditer(lines[i]))
         for match, rule in reversed(list(zip(spans, rules[i]))):
             if rule is None or re.fullmatch(r"[-+−]?(nan|inf)", match.group()):
                 continue
             value = float(match.group().replace("−", "-"))
             far = f"{value + 10 * (rule.abs + rule.rel * abs(value)) + 1:.6g}"
-            lines[i] = lines[i][:match.start()] + far + lines[i][match.end():]
+            lines[i] = lines[i][: match.start()] + far + lines[i][match.end() :]
             return "\n".join(lines)
     return text
 
@@ -171,32 +182,34 @@ def test_a_wrong_reference_output_is_caught(slug):
     """On each real reference: itself agrees; a flipped verdict and, in every checked cell, a
     number moved far beyond the cell's tolerance are reported."""
     reference = _with_source_metadata(nbformat.read(REFERENCES / f"{slug}.ipynb", as_version=4), slug)
-    assert chapters.compare(reference, reference) == []
+    assert comparison.compare(reference, reference) == []
     code = [k for k, c in enumerate(reference.cells) if c.cell_type == "code"]
-    card = next(k for k in code if "Scorecard " in chapters.output_text(reference.cells[k]))
+    card = next(k for k in code if "Scorecard " in comparison.output_text(reference.cells[k]))
     flipped = copy.deepcopy(reference)
     assert _edit(flipped.cells[card], _flip_verdict)
-    assert chapters.compare(reference, flipped)
+    assert comparison.compare(reference, flipped)
 
     moved_cells = 0
     for k in code:
         cell = reference.cells[k]
-        if chapters.IGNORE_TAG in cell.metadata.get("tags", []):
+        if comparison.IGNORE_TAG in cell.metadata.get("tags", []):
             continue
         moved = copy.deepcopy(reference)
-        if not _edit(moved.cells[k], lambda t: _move_last_checked_number(t, chapters.Tolerance.of(cell))):
+        if not _edit(moved.cells[k], lambda t: _move_last_checked_number(t, comparison.Tolerance.of(cell))):
             continue
-        assert chapters.compare(reference, moved), f"cell {k}: a number moved 10x beyond its tolerance passed"
+        assert comparison.compare(reference, moved), f"cell {k}: a number moved 10x beyond its tolerance passed"
         moved_cells += 1
     assert moved_cells >= 3
 
 
 def test_the_parameters_a_chapter_ran_with_are_shown_once():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell('profile = "quick"', metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell('# Parameters\nprofile = "ci"\n',
-                                  metadata={"tags": ["injected-parameters"]}),
-        nbformat.v4.new_code_cell("print(profile)")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('profile = "quick"', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell('# Parameters\nprofile = "ci"\n', metadata={"tags": ["injected-parameters"]}),
+            nbformat.v4.new_code_cell("print(profile)"),
+        ]
+    )
     chapters.merge_parameters(nb)
     assert [c.source for c in nb.cells] == ['profile = "ci"', "print(profile)"]
 
@@ -214,19 +227,21 @@ def test_bad_chapter_profile_or_override_fails_before_any_work(tmp_path):
 
 
 def test_cell_times_slowest_first():
-    nb = _notebook(("", {"papermill": {"duration": 1.5}}), ("", {"papermill": {"duration": 9.0}}),
-                   ("", {}))
+    nb = _notebook(("", {"papermill": {"duration": 1.5}}), ("", {"papermill": {"duration": 9.0}}), ("", {}))
     nb.cells[1].source = "train()\nmore()"
     assert chapters.cell_times(nb) == [(2, 9.0, "train()"), (1, 1.5, "")]
 
 
-@pytest.mark.parametrize("argv, says", [
-    (["run", "boundary_tilting", "ci", "OUT", "--overrides", "{lenet_epochs: "], "not valid YAML"),
-    (["run", "boundary_tilting", "ci", "OUT", "--overrides", "[1, 2]"], "must be a mapping"),
-    (["run", "boundary_tilting", "ci", "OUT", "--overrides", "{lenet_epoch: 2}"], "unknown override"),
-    (["run", "boundary_tilting", "fast", "OUT"], "unknown profile"),
-    (["run", "no_such_chapter", "ci", "OUT"], "the chapters are"),
-])
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["run", "boundary_tilting", "ci", "OUT", "--overrides", "{lenet_epochs: "], "not valid YAML"),
+        (["run", "boundary_tilting", "ci", "OUT", "--overrides", "[1, 2]"], "must be a mapping"),
+        (["run", "boundary_tilting", "ci", "OUT", "--overrides", "{lenet_epoch: 2}"], "unknown override"),
+        (["run", "boundary_tilting", "fast", "OUT"], "unknown profile"),
+        (["run", "no_such_chapter", "ci", "OUT"], "the chapters are"),
+    ],
+)
 def test_command_line_errors_are_one_line(argv, says, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     argv = [str(tmp_path / "out.ipynb") if a == "OUT" else a for a in argv]

@@ -7,8 +7,12 @@ HAVE_DATA = bool(__import__("os").environ.get(data.ENV_VAR))
 
 
 def _fake_mnist(path, **changes):
-    arrays = {"x_train": np.zeros((60000, 28, 28), np.uint8), "y_train": np.zeros(60000, np.uint8),
-              "x_test": np.zeros((10000, 28, 28), np.uint8), "y_test": np.zeros(10000, np.uint8)}
+    arrays = {
+        "x_train": np.zeros((60000, 28, 28), np.uint8),
+        "y_train": np.zeros(60000, np.uint8),
+        "x_test": np.zeros((10000, 28, 28), np.uint8),
+        "y_test": np.zeros(10000, np.uint8),
+    }
     arrays.update(changes)
     np.savez(path / "mnist.npz", **{k: v for k, v in arrays.items() if v is not None})
 

@@ -1,8 +1,10 @@
 """The Ilyas et al. constructions against their closed forms on linear models."""
+
 import numpy as np
 import pytest
 
-from companion import feature_datasets, reproducibility
+from companion import reproducibility
+from companion.papers.smooth_codes import feature_datasets
 
 
 def _linear(d_in: int, d_out: int, seed: int, name: str):

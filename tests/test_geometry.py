@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from linear_models_tf import linear_model
 from scipy.special import softmax
 
-from companion import geometry, reproducibility
-from linear_models_tf import linear_model
+from companion.papers.saturating_networks import geometry
 
 
 def test_jacobian_of_a_linear_model_is_its_weight_matrix():
@@ -11,8 +11,11 @@ def test_jacobian_of_a_linear_model_is_its_weight_matrix():
     W, c = rng.normal(size=(6, 4)), rng.normal(size=4)
     jac = geometry.input_jacobian(linear_model(W, c), rng.normal(size=(3, 6)))
     np.testing.assert_allclose(jac, np.broadcast_to(W.T, (3, 4, 6)), rtol=1e-6)
-    np.testing.assert_allclose(geometry.jacobian_singular_values(linear_model(W, c), np.zeros((1, 6)))[0],
-                               np.linalg.svd(W, compute_uv=False), rtol=1e-5)
+    np.testing.assert_allclose(
+        geometry.jacobian_singular_values(linear_model(W, c), np.zeros((1, 6)))[0],
+        np.linalg.svd(W, compute_uv=False),
+        rtol=1e-5,
+    )
 
 
 def test_length_element_matches_the_kl_divergence():
@@ -24,7 +27,7 @@ def test_length_element_matches_the_kl_divergence():
     dl = geometry.length_elements(linear_model(W, c), np.stack([x0, x0 + dx]))[0]
     p, q = softmax(x0 @ W + c), softmax((x0 + dx) @ W + c)
     kl = np.sum(p * np.log(p / q))
-    assert dl ** 2 / 2 == pytest.approx(kl, rel=2e-2)
+    assert dl**2 / 2 == pytest.approx(kl, rel=2e-2)
 
 
 def test_fisher_metric_annihilates_the_global_shift():

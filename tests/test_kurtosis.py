@@ -2,17 +2,17 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from companion import kurtosis
+from companion.papers.saturating_networks import kurtosis
 
 
 @pytest.mark.parametrize("gamma2", [0.5, 1.0, 3.0])
 def test_pearson7_density_is_normalised_with_unit_variance(gamma2):
     total = integrate.quad(lambda x: kurtosis.pearson7_pdf(x, gamma2), -np.inf, np.inf)[0]
     var = integrate.quad(lambda x: x * x * kurtosis.pearson7_pdf(x, gamma2), -np.inf, np.inf)[0]
-    m4 = integrate.quad(lambda x: x ** 4 * kurtosis.pearson7_pdf(x, gamma2), -np.inf, np.inf)[0]
+    m4 = integrate.quad(lambda x: x**4 * kurtosis.pearson7_pdf(x, gamma2), -np.inf, np.inf)[0]
     assert total == pytest.approx(1, abs=1e-8)
     assert var == pytest.approx(1, rel=1e-6)
-    assert m4 / var ** 2 - 3 == pytest.approx(gamma2, rel=1e-5)
+    assert m4 / var**2 - 3 == pytest.approx(gamma2, rel=1e-5)
 
 
 @pytest.mark.parametrize("gamma2", [0.5, 2.0])

@@ -1,9 +1,10 @@
 """The SVM and logistic solvers against independent solutions of the same problems."""
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from companion import linear_models
+from companion.papers.boundary_tilting import linear_models
 
 rng = np.random.default_rng(1)
 X = np.r_[rng.normal(size=(15, 3)) - 0.8, rng.normal(size=(15, 3)) + 0.8]
@@ -13,11 +14,18 @@ Y = np.r_[-np.ones(15), np.ones(15)]
 def primal_svm_by_slsqp(x, y, lam):
     """min lam/2 |w|^2 + mean(xi) s.t. xi >= 0, y (x w + b) >= 1 - xi: a second method."""
     n, d = x.shape
-    fun = lambda v: 0.5 * lam * v[:d] @ v[:d] + v[d + 1:].mean()  # noqa: E731
-    cons = [{"type": "ineq", "fun": lambda v: y * (x @ v[:d] + v[d]) - 1 + v[d + 1:]},
-            {"type": "ineq", "fun": lambda v: v[d + 1:]}]
-    res = minimize(fun, np.r_[np.zeros(d + 1), np.ones(n)], constraints=cons, method="SLSQP",
-                   options={"maxiter": 1000, "ftol": 1e-12})
+    fun = lambda v: 0.5 * lam * v[:d] @ v[:d] + v[d + 1 :].mean()  # noqa: E731
+    cons = [
+        {"type": "ineq", "fun": lambda v: y * (x @ v[:d] + v[d]) - 1 + v[d + 1 :]},
+        {"type": "ineq", "fun": lambda v: v[d + 1 :]},
+    ]
+    res = minimize(
+        fun,
+        np.r_[np.zeros(d + 1), np.ones(n)],
+        constraints=cons,
+        method="SLSQP",
+        options={"maxiter": 1000, "ftol": 1e-12},
+    )
     return res.fun
 
 

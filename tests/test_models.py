@@ -75,7 +75,6 @@ def test_training_is_deterministic():
         x = rng.uniform(0, 255, size=(64, 28, 28, 1)).astype("float32")
         y = rng.integers(0, 10, size=64)
         net = models.lenet(1e-4, x.mean(0))
-        return training.fit_sgd(net, x, y, x[:16], y[:16], epochs=2, batch_size=16,
-                                learning_rate=5e-4, momentum=0.9)
+        return training.fit_sgd(net, x, y, x[:16], y[:16], epochs=2, batch_size=16, learning_rate=5e-4, momentum=0.9)
 
     assert run() == run()

@@ -1,4 +1,5 @@
 """The fused Adam against Kingma & Ba's update written in NumPy, and against Keras' Adam."""
+
 import numpy as np
 import pytest
 
@@ -11,15 +12,14 @@ def numpy_adam(w, gradients, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     w, m, v = w.astype(np.float64), np.zeros_like(w, np.float64), np.zeros_like(w, np.float64)
     for t, g in enumerate(gradients, start=1):
         m = beta_1 * m + (1 - beta_1) * g
-        v = beta_2 * v + (1 - beta_2) * g ** 2
-        w = w - lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t) * m / (np.sqrt(v) + epsilon)
+        v = beta_2 * v + (1 - beta_2) * g**2
+        w = w - lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (np.sqrt(v) + epsilon)
     return w
 
 
 def _gradients(shape, steps, seed=0):
     rng = np.random.default_rng(seed)  # of mixed scales, so that epsilon matters for a few
-    return [(rng.normal(size=shape) * 10.0 ** rng.integers(-8, 1, size=shape)).astype(np.float32)
-            for _ in range(steps)]
+    return [(rng.normal(size=shape) * 10.0 ** rng.integers(-8, 1, size=shape)).astype(np.float32) for _ in range(steps)]
 
 
 def test_adam_is_kingma_and_ba_in_numpy():

@@ -28,7 +28,7 @@ def test_overrides_are_applied_and_checked():
     with pytest.raises(ValueError, match="should be like"):
         profiles.settings("boundary_tilting", "ci", {"lenet_epochs": "three"})
     with pytest.raises(AttributeError, match="no setting"):
-        profiles.settings("boundary_tilting", "ci").learning_rate
+        _ = profiles.settings("boundary_tilting", "ci").learning_rate
 
 
 def test_settings_are_read_only():

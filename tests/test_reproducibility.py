@@ -1,4 +1,5 @@
 """Seeds, determinism and the CPU kernels that `import companion` chooses."""
+
 import os
 import platform
 import subprocess
@@ -6,8 +7,10 @@ import sys
 
 import pytest
 
-PROBE = ("import companion, sys; from companion import reproducibility; "
-         "sys.stdout.write(str(reproducibility.onednn_enabled()))")
+PROBE = (
+    "import companion, sys; from companion import reproducibility; "
+    "sys.stdout.write(str(reproducibility.onednn_enabled()))"
+)
 
 
 def onednn_in_fresh_process(value):
@@ -20,8 +23,9 @@ def onednn_in_fresh_process(value):
     return out.stdout.strip()
 
 
-@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
-                    reason="TensorFlow ships oneDNN CPU kernels for x86 only")
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"), reason="TensorFlow ships oneDNN CPU kernels for x86 only"
+)
 def test_import_companion_turns_onednn_on_unless_the_user_turned_it_off():
     # TensorFlow itself leaves oneDNN off on AVX2-only CPUs
     assert onednn_in_fresh_process(None) == "True"

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from companion import attacks, models, reproducibility, saturation, training
+from companion import attacks, models, reproducibility, training
+from companion.papers.saturating_networks import saturation
 
 tf = reproducibility.import_tensorflow()
 
@@ -13,13 +14,15 @@ def _sigmoid(z):
 def test_complementary_functions_by_hand():
     z = np.array([-2.0, 0.0, 3.0], np.float32)
     np.testing.assert_allclose(saturation.complementary("relu", z).numpy(), [0, 0, 3])
-    np.testing.assert_allclose(saturation.complementary("sigmoid", z).numpy(),
-                               _sigmoid(z) * (1 - _sigmoid(z)), rtol=1e-6)
+    np.testing.assert_allclose(
+        saturation.complementary("sigmoid", z).numpy(), _sigmoid(z) * (1 - _sigmoid(z)), rtol=1e-6
+    )
     np.testing.assert_allclose(saturation.complementary("linear", z).numpy(), z)
     # sigma(1 - sigma) is the derivative of the sigmoid: a finite difference agrees
     h, z64 = 1e-5, z.astype(np.float64)
-    np.testing.assert_allclose(saturation.complementary("sigmoid", z).numpy(),
-                               (_sigmoid(z64 + h) - _sigmoid(z64 - h)) / (2 * h), rtol=1e-5)
+    np.testing.assert_allclose(
+        saturation.complementary("sigmoid", z).numpy(), (_sigmoid(z64 + h) - _sigmoid(z64 - h)) / (2 * h), rtol=1e-5
+    )
     with pytest.raises(ValueError, match="unknown nonlinearity"):
         saturation.complementary("tanh", z)
 
@@ -58,7 +61,7 @@ def test_fgsm_follows_the_sign_of_a_finite_difference_gradient():
     x = rng.uniform(0.3, 0.7, size=(2, 28, 28, 1)).astype("float32")
     y = np.array([3, 5])
     eps = 0.1
-    adv = attacks.fgsm(model, x, y, eps)
+    adv = attacks.fgsm(model, x, y, eps=eps).x
 
     def loss(xi, yi):
         logits = model(xi[None].astype("float32")).numpy().astype(np.float64)[0]
@@ -81,12 +84,26 @@ def test_fit_adam_anneals_lambda_per_minibatch():
     x = rng.uniform(size=(100, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 10, 100)
     model = models.mlp("sigmoid", 16)
-    h = training.fit_adam(model, x, y, epochs=2, batch_size=25, saturation=dict(
-        kinds=models.SATURATION_KINDS["sigmoid_mlp"], lam_max=0.006, lam_step=0.001))
+    h = training.fit_adam(
+        model,
+        x,
+        y,
+        epochs=2,
+        batch_size=25,
+        penalty=saturation.SaturationPenalty(models.SATURATION_KINDS["sigmoid_mlp"], lam_max=0.006, lam_step=0.001),
+    )
     assert h["lam"] == pytest.approx([0.004, 0.006])  # 4 minibatches per epoch, capped at 0.006
     assert all(p > 0 for p in h["penalty"])
-    h2 = training.fit_adam(models.mlp("relu", 16), x, y, epochs=1, batch_size=50,
-                           adversarial=dict(eps=0.25, alpha=0.5), x_test=x, y_test=y)
+    h2 = training.fit_adam(
+        models.mlp("relu", 16),
+        x,
+        y,
+        epochs=1,
+        batch_size=50,
+        adversarial=training.FgsmInterpolation(eps=0.25, alpha=0.5),
+        x_test=x,
+        y_test=y,
+    )
     assert 0 <= h2["test_accuracy"][0] <= 1 and h2["loss"][0] != h2["cross_entropy"][0]
 
 
@@ -96,7 +113,7 @@ def test_local_derivatives_against_float64_and_the_rounding_of_the_sigmoid():
     s = _sigmoid(h.astype(np.float64))
     np.testing.assert_allclose(d[:4], (s * (1 - s))[:4], rtol=1e-5)
     assert d[4] == 0.0  # sigmoid(30) rounds to 1 in float32: the "on" side passes exactly 0
-    assert d[0] > 0.0   # the "off" side passes e^-30, not 0
+    assert d[0] > 0.0  # the "off" side passes e^-30, not 0
     np.testing.assert_array_equal(saturation.local_derivatives(h, "relu").numpy(), [0, 0, 0, 1, 1])
     with pytest.raises(ValueError, match="unknown nonlinearity"):
         saturation.local_derivatives(h, "tanh")
@@ -109,7 +126,7 @@ def test_sigmoid_thresholds_against_float32_limits():
     assert abs(t["off_tiny"] - np.log(saturation.TINY_DERIVATIVE)) < 0.05
     # exactly 0 where e^h underflows: below the smallest normal float32 (CPUs that flush
     # subnormals to zero) or below the smallest subnormal
-    assert -np.log(np.finfo(np.float32).tiny) - 0.1 <= -t["off_zero"] <= -np.log(2.0 ** -149) + 0.1
+    assert -np.log(np.finfo(np.float32).tiny) - 0.1 <= -t["off_zero"] <= -np.log(2.0**-149) + 0.1
 
 
 def test_layer_saturation_on_known_preactivations():
@@ -120,8 +137,7 @@ def test_layer_saturation_on_known_preactivations():
     h1 = keras.layers.Dense(4, name="h1")(flat)
     out = keras.layers.Dense(1, name="logits")(keras.layers.Activation("sigmoid")(h1))
     model = keras.Model(inp, out)
-    model.get_layer("h1").set_weights([np.array([[30.0, -30.0, 0.0, -80.0]], np.float32),
-                                       np.zeros(4, np.float32)])
+    model.get_layer("h1").set_weights([np.array([[30.0, -30.0, 0.0, -80.0]], np.float32), np.zeros(4, np.float32)])
     model.get_layer("logits").set_weights([np.zeros((4, 1), np.float32), np.zeros(1, np.float32)])
     x = np.array([1.0, 0.5], np.float32).reshape(2, 1, 1, 1)  # h1 = [30, -30, 0, -80] * x
     s = saturation.layer_saturation(model, x, ("sigmoid", "sigmoid"), batch_size=1)

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from companion import scorecard as sc
-from companion import sources
+from companion.book import scorecard as sc
+from companion.book import sources
 
 # a made-up chapter's claims: every id ours, but "a.b", the paper's
 SOURCES = {"a.b": sources.paper("err 1.6", "Table 9", "made-up.txt"), "*": sources.ours("a test of ours")}
@@ -55,15 +55,33 @@ def test_save_and_gather(tmp_path):
     card.compare("a.b", "err | %", 1.6, 1.7, 0.5, ".2f")
     path = card.save(tmp_path)
     saved = json.loads(path.read_text())
-    assert saved["rows"][0] == {"id": "a.b", "claim": "err | %", "paper": "1.60", "ours": "1.70",
-                                "tolerance": "± 0.50", "verdict": sc.REPRODUCED, "source": "paper",
-                                "quote": "err 1.6", "where": "Table 9", "note": ""}
+    assert saved["rows"][0] == {
+        "id": "a.b",
+        "claim": "err | %",
+        "paper": "1.60",
+        "ours": "1.70",
+        "tolerance": "± 0.50",
+        "verdict": sc.REPRODUCED,
+        "source": "paper",
+        "quote": "err 1.6",
+        "where": "Table 9",
+        "note": "",
+    }
     assert [p.name for p in tmp_path.iterdir()] == ["ch.scorecard.json"]  # no temporary left
     page = sc.gather(tmp_path)
-    assert ('| [ch](#scorecard-ch) (`quick`) | 1 <span class="verdict verdict-reproduced">reproduced</span>, '
-            '0 <span class="verdict verdict-not-reproduced">not reproduced</span>, 0 ') in page and "(scorecard-ch)=\n## ch" in page and "err | %" in page
-    assert ('<code class="claim-id">a.b</code> <span class="claim-source claim-source-paper">paper</span> '
-            '<span class="verdict verdict-reproduced">reproduced</span>') in page
+    assert (
+        (
+            '| [ch](#scorecard-ch) (`quick`) | 1 <span class="verdict verdict-reproduced">reproduced</span>, '
+            '0 <span class="verdict verdict-not-reproduced">not reproduced</span>, 0 '
+        )
+        in page
+        and "(scorecard-ch)=\n## ch" in page
+        and "err | %" in page
+    )
+    assert (
+        '<code class="claim-id">a.b</code> <span class="claim-source claim-source-paper">paper</span> '
+        '<span class="verdict verdict-reproduced">reproduced</span>'
+    ) in page
     assert "“err 1.6”" in page and "(Table 9)" in page and "1 claims of the paper" in page
     out = tmp_path / "page.md"
     assert sc.main([str(tmp_path), str(out)]) == 0 and out.read_text() == page
@@ -97,11 +115,14 @@ def test_claims_link_to_the_section_that_makes_them():
     def cell(kind, text):
         return {"cell_type": kind, "source": text}
 
-    nb = {"cells": [cell("markdown", "# Title\n\n## Table 1: clean and *FGSM* accuracy"),
-                    cell("code", 'for a in x:\n    card.compare(f"table1.{a}.clean", "c", 1, 2, 3)'),
-                    cell("markdown", "prose\n\n## Kurtosis"),
-                    cell("code", 'ids = ("k.gain", "k.other")\ncard.check(ids[0], "c", "p", "o", True, "t")'),
-                    cell("code", 'card.not_run("k.plain", "c", "p", "why")')]}
+    nb = {
+        "cells": [
+            cell("markdown", "# Title\n\n## Table 1: clean and *FGSM* accuracy"),
+            cell("code", 'for a in x:\n    card.compare(f"table1.{a}.clean", "c", 1, 2, 3)'),
+            cell("markdown", "prose\n\n## Kurtosis"),
+            cell("code", 'ids = ("k.gain", "k.other")\ncard.check(ids[0], "c", "p", "o", True, "t")'),
+            cell("code", 'card.not_run("k.plain", "c", "p", "why")'),
+        ]
+    }
     found = sc.claim_sections(nb, ["table1.cnn.clean", "k.gain", "k.plain", "absent"])
-    assert found == {"table1.cnn.clean": "table-1-clean-and-fgsm-accuracy",
-                     "k.gain": "kurtosis", "k.plain": "kurtosis"}
+    assert found == {"table1.cnn.clean": "table-1-clean-and-fgsm-accuracy", "k.gain": "kurtosis", "k.plain": "kurtosis"}

@@ -1,13 +1,14 @@
 import numpy as np
 import pytest
 
-from companion import models, reproducibility, smooth_codes, spectra, training
+from companion import models, reproducibility
+from companion.papers.smooth_codes import experiments, penalties, spectra
 
 
 def test_pca_projection_and_zca():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 4, 4, 2)) @ np.diag([3.0, 0.5])  # two channels of different scale
-    basis = smooth_codes.PCABasis(x)
+    basis = experiments.PCABasis(x)
     full = basis.project(x, 32)
     np.testing.assert_allclose(full, x, atol=1e-4)  # all components: the identity
     one = basis.project(x, 1).reshape(400, -1) - basis.mean
@@ -23,9 +24,9 @@ def test_offdiagonal_covariance_norm_against_numpy():
         h = rng.normal(size=(batch, units)) @ rng.normal(size=(units, units)) + rng.normal(size=units)
         cov = np.cov(h, rowvar=False)
         expected = np.linalg.norm(cov - np.diag(np.diag(cov)))
-        got = float(training.offdiagonal_covariance_norm(np.float32(h)))
+        got = float(penalties.offdiagonal_covariance_norm(np.float32(h)))
         assert got == pytest.approx(expected, rel=1e-4)
-    assert float(training.offdiagonal_covariance_norm(np.ones((8, 4), np.float32))) < 1e-9
+    assert float(penalties.offdiagonal_covariance_norm(np.ones((8, 4), np.float32))) < 1e-9
 
 
 def test_column_sum_jacobian_of_a_softmax_vanishes_and_frobenius_does_not():
@@ -36,8 +37,8 @@ def test_column_sum_jacobian_of_a_softmax_vanishes_and_frobenius_does_not():
     model = models.cifar_cnn()
     probe = keras.Model(model.input, [model.get_layer("penultimate").output, model.output])
     x = tf.constant(np.random.default_rng(1).uniform(size=(4, 32, 32, 3)).astype("float32"))
-    _, frob, _ = training.smoothness_penalties(model, probe, x, "frobenius")
-    _, cols, _ = training.smoothness_penalties(model, probe, x, "column_sums")
+    _, frob, _ = penalties.smoothness_penalties(model, probe, x, "frobenius")
+    _, cols, _ = penalties.smoothness_penalties(model, probe, x, "column_sums")
     assert float(frob) > 1e-4 and float(cols) < 1e-6 * float(frob) + 1e-9
     # the exact Frobenius norm against finite differences of the softmax outputs
     xs = x[:1].numpy().astype(np.float64)
@@ -57,11 +58,95 @@ def test_column_sum_jacobian_of_a_softmax_vanishes_and_frobenius_does_not():
 
 def test_imagenet_code_path_with_random_weights():
     reproducibility.seed_everything(0)
-    base, error = smooth_codes.imagenet_model("MobileNetV2", weights=None, input_shape=(64, 64, 3))
+    base, error = experiments.imagenet_model("MobileNetV2", weights=None, input_shape=(64, 64, 3))
     assert error is None
     x = np.random.default_rng(3).uniform(size=(40, 64, 64, 3)).astype("float32")
     feats = np.asarray(base(x))
     lam = spectra.covariance_eigenvalues(feats)
     assert feats.shape == (40, 1280) and np.all(np.diff(lam) <= 1e-9)
-    _, offline = smooth_codes.imagenet_model("MobileNetV2", weights="no-such-weights.h5", input_shape=(64, 64, 3))
+    _, offline = experiments.imagenet_model("MobileNetV2", weights="no-such-weights.h5", input_shape=(64, 64, 3))
     assert "unavailable" in offline
+
+
+def tiny_model(shape=(2, 2, 3)):
+    """A network whose penultimate layer is its input, flattened: representations are pixels."""
+    import keras
+
+    inputs = keras.Input(shape)
+    return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten(name="penultimate")(inputs)))
+
+
+def test_representation_distances_with_pixels_as_the_representation():
+    real = np.stack([np.zeros((2, 2, 3)), np.ones((2, 2, 3))]).astype("float32")
+    built = np.stack([np.full((2, 2, 3), 0.5), np.ones((2, 2, 3))]).astype("float32")
+    to_real, between, pixels = experiments.representation_distances(tiny_model(), real, built)
+    # 12 pixels: the first pair differs by 0.5 in each, the second not at all; the two real images by 1
+    assert float(to_real) == pytest.approx(0.25 * np.sqrt(12))
+    assert float(between) == pytest.approx(np.sqrt(12))
+    assert float(pixels) == pytest.approx(0.25 * np.sqrt(12))
+
+
+def test_noise_spectra_order_and_draws(monkeypatch):
+    monkeypatch.setattr(experiments, "spectrum", lambda model, x, lo, hi: (x, (lo, hi)))
+    x = np.random.default_rng(0).uniform(size=(4, 2, 2, 3)).astype("float32")
+    got = experiments.noise_spectra(None, x, (0.1, 0.5), np.random.default_rng(7), hi=50)
+    assert list(got) == ["δ = 0.1", "pure noise δ = 0.1", "δ = 0.5", "pure noise δ = 0.5"]
+    assert all(fit == (10, 50) for _, fit in got.values())
+    rng = np.random.default_rng(7)  # the draws, by hand, in the notebook's order
+    for delta in (0.1, 0.5):
+        np.testing.assert_array_equal(got[f"δ = {delta}"][0], np.float32(x + delta * rng.standard_normal(x.shape)))
+        grey = 0.5 + delta * rng.standard_normal(x.shape)
+        np.testing.assert_array_equal(got[f"pure noise δ = {delta}"][0], np.float32(grey))
+
+
+def test_pca_alphas_projects_on_k_components(monkeypatch):
+    def rank(model, x, lo, hi):  # stands in for alpha: the dimension of the inputs' span
+        flat = x.reshape(len(x), -1).astype(np.float64)
+        return None, int(np.linalg.matrix_rank(flat - flat.mean(axis=0), tol=1e-3))
+
+    monkeypatch.setattr(experiments, "spectrum", rank)
+    rng = np.random.default_rng(1)
+    basis_images, x = rng.uniform(size=(200, 2, 2, 3)), rng.uniform(size=(50, 2, 2, 3))
+    by_dim, zca = experiments.pca_alphas(None, x, basis_images, dims=(1, 3, 7))
+    assert by_dim == {1: 1, 3: 3, 7: 7} and zca == 12
+
+
+def test_alpha_table_and_mean_alpha():
+    lam = np.ones(3)
+    table = {0.0: {"original": (lam, 2.431), "robust": (lam, 3.0)}, 0.5: {"original": (lam, 2.0), "robust": (lam, 4.0)}}
+    assert experiments.alpha_table(table, "title") == (
+        "title\n  eps      original        robust\n 0.00          2.43          3.00\n 0.50          2.00          4.00"
+    )
+    assert experiments.mean_alpha(table) == pytest.approx((2.431 + 3 + 2 + 4) / 4)
+
+
+def test_ilyas_training_eps():
+    assert experiments.ilyas_training_eps((0.0, 0.25, 0.5, 1.0)) == experiments.L2_EPS == 0.5
+    assert experiments.ilyas_training_eps((0.0, 1.0)) == 1.0  # without 0.5, the most robust network
+    with pytest.raises(ValueError, match="must include 0.0"):
+        experiments.ilyas_training_eps((0.5, 1.0))
+
+
+def test_penalty_grid_rows_trains_each_jacobian_norm_once_per_penalized_cell(monkeypatch):
+    trained, attacked = [], []
+
+    def train(dataset, epochs, train_size, c1, c2, jacobian, seed):
+        trained.append((c1, c2, jacobian))
+        return len(trained), {"jacobian": [9.0, 0.1 * len(trained)]}
+
+    def pgd(model, x, y, eps, steps, loss):
+        attacked.append((len(x), eps, steps, loss))
+        return 0.01 * model
+
+    monkeypatch.setattr(experiments, "train_cifar", train)
+    monkeypatch.setattr(experiments, "spectrum", lambda model, x, lo, hi: (None, float(model)))
+    monkeypatch.setattr(experiments.evaluation, "pgd_accuracy", pgd)
+    x, y = np.zeros((8, 2, 2, 3)), np.zeros(8, int)
+    rows = experiments.penalty_grid_rows(
+        None, ((0.0, 0.0), (0.0, 1.0)), x, y, epochs=1, train_size=10, attack_size=5, pgd_steps=3
+    )
+    penalized = [(0.0, 1.0, jacobian) for jacobian in ("frobenius", "column_sums", "logit_column_sums")]
+    assert trained == [(0.0, 0.0, "frobenius"), *penalized]
+    assert [r.jacobian for r in rows] == ["-", "frobenius", "column_sums", "logit_column_sums"]
+    assert rows[1] == (0.0, 1.0, "frobenius", 2.0, 0.02, pytest.approx(0.2))
+    assert attacked == [(5, 8 / 255, 3, "cross_entropy")] * 4

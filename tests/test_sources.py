@@ -4,20 +4,23 @@ The quotes are checked against the texts in ../shared/papers/ (white space and O
 hyphens folded), so a quote cannot drift from the paper; the claim ids against the committed
 references, so no claim goes without a source and no source outlives its claim.
 """
+
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from companion import chapters, sources
+from companion.book import comparison, sources
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPERS = sources.papers_dir()
-QUOTED = [(chapter, pattern, src) for chapter, table in sources.CLAIMS.items()
-          for pattern, src in table.items() if src.quote]
-SETTING_QUOTES = [(chapter, s.label, s.quote) for chapter, rows in sources.STATED_SETTINGS.items()
-                  for s in rows if s.quote]
+QUOTED = [
+    (chapter, pattern, src) for chapter, table in sources.CLAIMS.items() for pattern, src in table.items() if src.quote
+]
+SETTING_QUOTES = [
+    (chapter, s.label, s.quote) for chapter, rows in sources.STATED_SETTINGS.items() for s in rows if s.quote
+]
 needs_papers = pytest.mark.skipif(not PAPERS.is_dir(), reason=f"no paper texts at {PAPERS}")
 
 
@@ -29,7 +32,8 @@ def _text(name: str) -> str:
 @pytest.mark.parametrize("chapter, pattern, src", QUOTED, ids=[f"{c}:{p}" for c, p, _ in QUOTED])
 def test_every_quote_is_in_its_paper(chapter, pattern, src):
     assert sources.quote_in_text(src.quote, _text(src.paper_file)), (
-        f"{chapter} {pattern}: {src.quote!r} is not in {src.paper_file}")
+        f"{chapter} {pattern}: {src.quote!r} is not in {src.paper_file}"
+    )
 
 
 @needs_papers
@@ -37,12 +41,14 @@ def test_every_quote_is_in_its_paper(chapter, pattern, src):
 def test_a_quote_altered_by_one_word_is_caught(chapter, pattern, src):
     words = src.quote.split()
     longest = max(range(len(words)), key=lambda i: len(words[i]))
-    altered = " ".join(words[:longest] + ["altered"] + words[longest + 1:])
+    altered = " ".join(words[:longest] + ["altered"] + words[longest + 1 :])
     assert not sources.quote_in_text(altered, _text(src.paper_file))
 
 
 @needs_papers
-@pytest.mark.parametrize("chapter, label, quote", SETTING_QUOTES, ids=[f"{c}:{l}" for c, l, _ in SETTING_QUOTES])
+@pytest.mark.parametrize(
+    "chapter, label, quote", SETTING_QUOTES, ids=[f"{c}:{label}" for c, label, _ in SETTING_QUOTES]
+)
 def test_every_stated_setting_is_quoted_from_its_paper(chapter, label, quote):
     assert sources.quote_in_text(quote, _text(sources.PAPER_FILES[chapter])), f"{chapter} {label}: {quote!r}"
 
@@ -79,8 +85,11 @@ def test_normalisation_folds_white_space_and_ocr_hyphens():
 
 def _reference_ids(slug):
     nb = nbformat.read(ROOT / "tests" / "reference" / f"{slug}.ipynb", as_version=4)
-    text = next(chapters.output_text(c) for c in nb.cells
-                if c.cell_type == "code" and chapters.output_text(c).startswith("Scorecard "))
+    text = next(
+        comparison.output_text(c)
+        for c in nb.cells
+        if c.cell_type == "code" and comparison.output_text(c).startswith("Scorecard ")
+    )
     return [line.split()[0] for line in text.splitlines()[3:] if line.strip()]
 
 
@@ -89,6 +98,9 @@ def test_every_claim_has_a_source_and_every_source_a_claim(chapter):
     ids = _reference_ids(chapter)
     for claim in ids:
         sources.source_of(chapter, claim)  # raises for a claim without a source
-    unused = [p for p in sources.CLAIMS[chapter] if not any(re.fullmatch(
-        re.escape(p).replace(r"\*", ".*"), claim) for claim in ids)]
+    unused = [
+        p
+        for p in sources.CLAIMS[chapter]
+        if not any(re.fullmatch(re.escape(p).replace(r"\*", ".*"), claim) for claim in ids)
+    ]
     assert not unused, f"{chapter}: sources for claims that are not on the scorecard: {unused}"

@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from companion import spectra
+from companion.papers.smooth_codes import spectra
 
 
 def test_exact_power_law_gives_its_exponent():
     n = np.arange(1, 1001)
     for alpha in (0.8, 1.0, 2.5):
-        assert spectra.powerlaw_exponent(n ** -alpha * 7.0) == pytest.approx(alpha, abs=1e-10)
-        assert spectra.powerlaw_exponent(n ** -alpha, lo=10, hi=100) == pytest.approx(alpha, abs=1e-10)
+        assert spectra.powerlaw_exponent(n**-alpha * 7.0) == pytest.approx(alpha, abs=1e-10)
+        assert spectra.powerlaw_exponent(n**-alpha, lo=10, hi=100) == pytest.approx(alpha, abs=1e-10)
 
 
 def test_sampled_data_with_a_known_spectrum():

@@ -2,16 +2,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from companion import spheres
+from companion.papers.adversarial_spheres import experiments, networks, theory
 
 
 def test_samples_lie_on_the_sphere_and_are_uniform():
     rng = np.random.default_rng(0)
-    x = spheres.sample(20000, 5, 1.3, rng)
+    x = theory.sample(20000, 5, 1.3, rng)
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.3)
     # a coordinate of a uniform point on S^{d-1}: x_1^2 / r^2 ~ Beta(1/2, (d-1)/2)
     assert stats.kstest((x[:, 0] / 1.3) ** 2, stats.beta(0.5, 2.0).cdf).pvalue > 0.01
-    xs, ys = spheres.labelled_sample(1000, 7, rng)
+    xs, ys = theory.labelled_sample(1000, 7, rng)
     np.testing.assert_allclose(np.linalg.norm(xs, axis=1), np.where(ys == 1, 1.3, 1.0), rtol=1e-6)
 
 
@@ -19,28 +19,28 @@ def test_clt_error_rate_matches_monte_carlo_where_measurable():
     rng = np.random.default_rng(1)
     d = 500
     alphas = rng.normal(0.99, 0.2, size=d)  # mean inside [1/R^2, 1], many alphas outside
-    predicted = spheres.clt_error_rate(alphas)
-    measured = spheres.monte_carlo_error_rate(alphas, 200000, rng)
+    predicted = theory.clt_error_rate(alphas)
+    measured = theory.monte_carlo_error_rate(alphas, 200000, rng)
     assert 1e-3 < measured < 0.5  # about a thousand errors: a 3% statistical error
     assert predicted == pytest.approx(measured, rel=0.15)
-    assert spheres.clt_error_rate(np.full(d, 0.9)) < 1e-40  # perfect alphas: a vanishing estimate
+    assert theory.clt_error_rate(np.full(d, 0.9)) < 1e-40  # perfect alphas: a vanishing estimate
 
 
 def test_cap_threshold_gives_the_measure():
     rng = np.random.default_rng(2)
-    t = spheres.cap_threshold(0.1, 10)
-    x = spheres.sample(200000, 10, 1.0, rng)
+    t = theory.cap_threshold(0.1, 10)
+    x = theory.sample(200000, 10, 1.0, rng)
     assert np.mean(x[:, 0] >= t) == pytest.approx(0.1, abs=0.003)
 
 
 def test_cap_distance_against_brute_force_nearest_points_in_3d():
     rng = np.random.default_rng(3)
-    t = spheres.cap_threshold(0.2, 3)
-    cap = spheres.sample(200000, 3, 1.0, rng)
+    t = theory.cap_threshold(0.2, 3)
+    cap = theory.sample(200000, 3, 1.0, rng)
     cap = cap[cap[:, 0] >= t]  # about 40,000 points of the cap
-    points = spheres.sample(3000, 3, 1.0, rng)  # standard error of the mean about 0.01
+    points = theory.sample(3000, 3, 1.0, rng)  # standard error of the mean about 0.01
     nearest = np.array([np.sqrt(np.min(2 - 2 * cap @ p)) for p in points])
-    assert spheres.cap_distance(0.2, 3) == pytest.approx(nearest.mean(), abs=0.03)
+    assert theory.cap_distance(0.2, 3) == pytest.approx(nearest.mean(), abs=0.03)
 
 
 def test_cap_distance_approaches_the_gaussian_estimate_in_high_dimension():
@@ -48,14 +48,14 @@ def test_cap_distance_approaches_the_gaussian_estimate_in_high_dimension():
     d, p = 2000, 1e-3
     t = stats.norm.isf(p) / np.sqrt(d)
     gaussian = stats.norm.expect(lambda u: max(t - u, 0.0), scale=1 / np.sqrt(d))
-    assert spheres.cap_distance(p, d) == pytest.approx(gaussian, rel=0.05)
+    assert theory.cap_distance(p, d) == pytest.approx(gaussian, rel=0.05)
 
 
 def test_fraction_needed_falls_with_dimension():
-    fractions = [spheres.fraction_needed(1e-14, d) for d in (500, 1000, 3000, 5000)]
+    fractions = [theory.fraction_needed(1e-14, d) for d in (500, 1000, 3000, 5000)]
     assert fractions == sorted(fractions, reverse=True) and fractions[-1] < fractions[0]
     with pytest.raises(ValueError):
-        spheres.sample(3, 0, 1.0, np.random.default_rng(0))
+        theory.sample(3, 0, 1.0, np.random.default_rng(0))
 
 
 def _quadratic(alphas, w=1.0, b=-1.0):
@@ -64,7 +64,7 @@ def _quadratic(alphas, w=1.0, b=-1.0):
 
     reproducibility.import_tensorflow()
     d = len(alphas)
-    model = spheres.quadratic_net(d, hidden=d)
+    model = networks.quadratic_net(d, hidden=d)
     model.get_layer("W").set_weights([np.diag(np.sqrt(np.asarray(alphas) * -b / w)).astype("float32")])
     model.get_layer("readout").set_weights([np.array([[w]], "float32"), np.array([b], "float32")])
     return model
@@ -74,10 +74,10 @@ def test_quadratic_alphas_describe_the_decision_boundary():
     rng = np.random.default_rng(4)
     alphas = rng.uniform(0.5, 1.2, size=6)
     model = _quadratic(alphas, w=2.0, b=-3.0)
-    np.testing.assert_allclose(spheres.quadratic_alphas(model), np.sort(alphas), rtol=1e-5)
+    np.testing.assert_allclose(networks.quadratic_alphas(model), np.sort(alphas), rtol=1e-5)
     x = rng.normal(size=(500, 6)).astype("float32")
-    np.testing.assert_array_equal(np.asarray(model(x)).ravel() > 0, (x ** 2) @ alphas > 1)
-    assert spheres.perfect_alphas([0.6, 0.7, 1.0, 1.1]).tolist() == [True, True, True, False]
+    np.testing.assert_array_equal(np.asarray(model(x)).ravel() > 0, (x**2) @ alphas > 1)
+    assert theory.perfect_alphas([0.6, 0.7, 1.0, 1.1]).tolist() == [True, True, True, False]
 
 
 def test_manifold_attack_stays_on_the_sphere_and_finds_the_bad_direction():
@@ -85,25 +85,25 @@ def test_manifold_attack_stays_on_the_sphere_and_finds_the_bad_direction():
     alphas[0] = 1.5  # the inner sphere is misclassified near +-e_1
     model = _quadratic(alphas)
     rng = np.random.default_rng(5)
-    x = spheres.sample(50, 20, 1.0, rng).astype("float32")
-    x_adv, fooled = spheres.manifold_attack(model, x, steps=300, step_size=0.02)
+    x = theory.sample(50, 20, 1.0, rng).astype("float32")
+    x_adv, fooled = experiments.manifold_attack(model, x, steps=300, step_size=0.02)
     np.testing.assert_allclose(np.linalg.norm(x_adv, axis=1), 1.0, rtol=1e-5)
     assert fooled.all()
-    np.testing.assert_array_equal(fooled, (x_adv ** 2) @ alphas > 1)  # checked without TensorFlow
+    np.testing.assert_array_equal(fooled, (x_adv**2) @ alphas > 1)  # checked without TensorFlow
     perfect = _quadratic(np.full(20, 0.8))
-    _, never = spheres.manifold_attack(perfect, x, steps=100, step_size=0.02, stop_at_first_error=False)
+    _, never = experiments.manifold_attack(perfect, x, steps=100, step_size=0.02, stop_at_first_error=False)
     assert not never.any()
 
 
 def test_error_rates_bound():
     model = _quadratic(np.full(10, 0.8))
-    rates = spheres.error_rates(model, 10, 3000, np.random.default_rng(6))
+    rates = networks.error_rates(model, 10, 3000, np.random.default_rng(6))
     assert rates["inner"]["errors"] == rates["outer"]["errors"] == 0
     assert rates["inner"]["upper_95"] == pytest.approx(1e-3)
-    inner = spheres.error_rates(model, 10, 3000, np.random.default_rng(6), which=("inner",))
+    inner = networks.error_rates(model, 10, 3000, np.random.default_rng(6), which=("inner",))
     assert list(inner) == ["inner"] and inner["inner"] == rates["inner"]  # the same draws, first
     with pytest.raises(ValueError, match="spheres"):
-        spheres.error_rates(model, 10, 30, np.random.default_rng(6), which=("middle",))
+        networks.error_rates(model, 10, 30, np.random.default_rng(6), which=("middle",))
 
 
 def test_tradeoff_point_attacks_only_small_error_sets():
@@ -115,7 +115,7 @@ def test_tradeoff_point_attacks_only_small_error_sets():
     after = {}
     for name, model in (("some", some_errors), ("none", no_errors)):
         rng = np.random.default_rng(7)
-        rate, dist, found = spheres.tradeoff_point(model, 20, 2000, 10, 300, 0.02, rng)
+        rate, dist, found = experiments.tradeoff_point(model, 20, 2000, 10, 300, 0.02, rng)
         after[name] = rng.standard_normal()
         if name == "some":
             assert 0 < rate < 0.5 and found == 1.0 and 0 < dist < 2
@@ -128,10 +128,10 @@ def test_network_names_round_trip():
     import pytest
 
     for name in ("quad_h7", "relu_h8_d3"):
-        assert spheres.network(name, 5).name == name
-    assert len([l for l in spheres.network("relu_h8_d3", 5).layers if l.name.startswith("h")]) == 3
+        assert networks.network(name, 5).name == name
+    assert len([layer for layer in networks.network("relu_h8_d3", 5).layers if layer.name.startswith("h")]) == 3
     with pytest.raises(ValueError, match="relu_h"):
-        spheres.network("relu8", 5)
+        networks.network("relu8", 5)
 
 
 def test_training_in_chunks_takes_the_same_steps():
@@ -142,9 +142,8 @@ def test_training_in_chunks_takes_the_same_steps():
 
     def run(per_call, **kwargs):
         keras.utils.set_random_seed(0)
-        net = spheres.network("relu_h32_d2", 10)
-        logs = spheres.train(net, 10, 12, 8, steps_per_call=per_call, log_every=5,
-                             on_log=lambda t, m: t, **kwargs)
+        net = networks.network("relu_h32_d2", 10)
+        logs = networks.train(net, 10, 12, 8, steps_per_call=per_call, log_every=5, on_log=lambda t, m: t, **kwargs)
         return net.get_weights(), logs
 
     for kwargs in ({}, {"train_size": 40}):
@@ -153,4 +152,149 @@ def test_training_in_chunks_takes_the_same_steps():
         for a, b in zip(one, chunked):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="steps_per_call"):
-        spheres.train(spheres.network("quad_h4", 3), 3, 1, steps_per_call=0)
+        networks.train(networks.network("quad_h4", 3), 3, 1, steps_per_call=0)
+
+
+# --- the chapter's cells as functions ------------------------------------------------------------
+
+
+def test_wrong_alphas_and_the_ks_check_of_the_sampler():
+    assert theory.wrong_alphas([0.5, 0.6, 1.0, 1.1]) == 2  # 1/1.3^2 = 0.59: 0.5 and 1.1 lie outside
+    assert theory.wrong_alphas([0.5, 0.6], r_outer=2.0) == 0
+    rng = np.random.default_rng(8)
+    assert theory.first_coordinate_ks_pvalue(theory.sample(5000, 20, 1.0, rng)) > 0.01
+    cube = rng.uniform(-1, 1, (5000, 3))  # cube points pushed onto the sphere: not uniform on it
+    assert theory.first_coordinate_ks_pvalue(cube / np.linalg.norm(cube, axis=1, keepdims=True)) < 1e-6
+
+
+def test_mean_where():
+    values, mask = np.array([1.0, 2.0, 4.0]), np.array([True, False, True])
+    assert experiments.mean_where(values, mask) == 2.5
+    assert np.isnan(experiments.mean_where(values, mask, every=True))  # one point left out
+    assert experiments.mean_where(values, np.ones(3, bool), every=True) == pytest.approx(7 / 3)
+    assert np.isnan(experiments.mean_where(values, np.zeros(3, bool)))
+
+
+def test_nearest_errors_off_the_manifold_reach_the_quadratic_boundary():
+    """With every alpha 0.8 the boundary is the sphere of radius 1/sqrt(0.8) = 1.118, and the
+    gradient points straight out: the nearest point classified as outer lies one step past it."""
+    model = _quadratic(np.full(12, 0.8))
+    x0 = theory.sample(10, 12, 1.0, np.random.default_rng(9)).astype("float32")
+    errors = experiments.nearest_errors(model, x0, steps=100, step_size=0.01)
+    assert not errors.fooled.any() and not errors.fooled_worst.any()  # no error on the manifold
+    assert errors.found_off.all()
+    assert np.all((errors.norm_off > 1 / np.sqrt(0.8)) & (errors.norm_off < 1 / np.sqrt(0.8) + 0.011))
+    np.testing.assert_allclose(errors.dist_off, errors.norm_off - 1, atol=1e-5)  # a radial walk
+    np.testing.assert_allclose(np.linalg.norm(errors.x_worst, axis=1), 1.0, rtol=1e-5)
+    lines = errors.report().splitlines()
+    assert lines[0] == "nearest error on the inner sphere: found for 0 of 10 points, mean distance nan"
+    assert lines[1] == "worst-case attack: 0 of 10 points end misclassified"
+    assert lines[2].startswith("nearest point classified as outer: found for 10, mean distance 0.1")
+    assert lines[2].endswith(f"mean norm {errors.norm_off.mean():.3f}")
+
+
+def test_slice_planes_are_orthonormal_and_draw_three_vectors():
+    rng = np.random.default_rng(10)
+    x0 = theory.sample(5, 6, 1.0, rng)
+    x_worst = x0.copy()
+    x_worst[3] += 0.5 * np.eye(6)[0]  # moved farthest
+    x_worst[1] += 0.2 * np.eye(6)[1]  # second farthest
+    rng, twin = np.random.default_rng(11), np.random.default_rng(11)
+    planes = experiments.slice_planes(x0, x_worst, rng)
+    assert [title for title, _, _ in planes] == [
+        "two random directions",
+        "random and adversarial",
+        "two adversarial directions",
+    ]
+    for _, u, v in planes:
+        np.testing.assert_allclose([u @ u, v @ v, u @ v], [1, 1, 0], atol=1e-12)
+    first = twin.standard_normal(6)
+    np.testing.assert_allclose(planes[0][1], first / np.linalg.norm(first))
+    twin.standard_normal((2, 6))
+    assert rng.standard_normal() == twin.standard_normal()  # three (d,) draws, no more
+    np.testing.assert_allclose(planes[1][1], x_worst[3] / np.linalg.norm(x_worst[3]))
+    _, u, v = planes[2]  # spans the two points that moved farthest
+    for p in (x_worst[3], x_worst[1]):
+        np.testing.assert_allclose((p @ u) * u + (p @ v) * v, p, atol=1e-12)
+
+
+def test_largest_clean_dim():
+    sweep = {5: np.array([False, False]), 20: np.array([False, True]), 30: np.array([False, False])}
+    assert experiments.largest_clean_dim(sweep) == 30
+    assert experiments.largest_clean_dim({5: np.array([True]), 20: np.array([False, True])}) == 0
+
+
+def test_alphas_report_counts_and_ranges():
+    report = experiments.alphas_report({"online": np.array([0.6, 0.7, 0.9]), "N = 10": np.array([0.5, 1.2, 1.0])})
+    online, fixed = report.splitlines()
+    assert online.startswith("online      : 0 of 3 alphas outside [1/R^2, 1]; alpha range 0.600-0.900; ")
+    assert fixed.startswith("N = 10      : 2 of 3 alphas outside [1/R^2, 1]; alpha range 0.500-1.200; ")
+
+
+def test_clt_against_monte_carlo_draws_as_the_loop_did():
+    rows = experiments.clt_against_monte_carlo(30, (0.1, 0.3), n=2000, rng=np.random.default_rng(12))
+    rng = np.random.default_rng(12)
+    for spread, predicted, measured in rows:
+        a = rng.normal(1.0, spread, size=30)
+        assert predicted == theory.clt_error_rate(a)
+        assert measured == theory.monte_carlo_error_rate(a, 2000, rng)
+    assert [r[0] for r in rows] == [0.1, 0.3]
+
+
+def test_perfect_start_logs_the_paper_losses():
+    """The perfect initialization has sigmoid outputs 0.0016 (inner) and 0.9994 (outer): an
+    average loss of (-log(1 - 0.0016) - log(0.9994)) / 2 = 0.0011, barely moved by a few steps."""
+    log = experiments.train_from_perfect_start(
+        5,
+        np.random.default_rng(13),
+        steps=4,
+        seed=0,
+        hidden=8,
+        logs=2,
+        loss_points=2000,
+        attack_points=4,
+        attack_steps=5,
+    )
+    assert log.every == 2 and log.steps.tolist() == [2, 4]
+    expected = (-np.log(1 - 0.0016) - np.log(0.9994)) / 2
+    np.testing.assert_allclose(log.avg_loss, expected, rtol=0.2)
+    assert log.worst_loss.shape == log.error_share.shape == (2,)
+
+
+def test_cap_ratios_and_report_select_by_network():
+    points = [("quad_h10, online", 0.01, 0.2, 1.0), ("quad_h1, N = 5", 0.1, 0.05, 1.0)]
+    ratios = experiments.cap_ratios(points, 50)
+    assert ratios == [0.2 / theory.cap_distance(0.01, 50), 0.05 / theory.cap_distance(0.1, 50)]
+    assert experiments.cap_ratios(points, 50, "quad_h1") == ratios[1:]  # not quad_h10
+    assert experiments.training_set_label(0) == "online" and experiments.training_set_label(5) == "N = 5"
+    report = experiments.tradeoff_report(points, 50, ("quad_h1", "relu_h8_d2")).splitlines()
+    assert report[0] == (
+        f"2 snapshots with a measurable error rate; distance / optimum: median {np.median(ratios):.2f}, "
+        f"range {min(ratios):.2f}-{max(ratios):.2f}"
+    )
+    assert report[1:] == [f"  quad_h1: 1 snapshots, median ratio {ratios[1]:.2f}", "  relu_h8_d2: 0 snapshots"]
+    assert experiments.tradeoff_report([], 50, ("quad_h1",)).splitlines() == [
+        "0 snapshots with a measurable error rate; distance / optimum: none",
+        "  quad_h1: 0 snapshots",
+    ]
+
+
+def test_figures_return_their_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from companion.papers.adversarial_spheres import figures
+
+    fig = figures.alphas_and_perfect_start(
+        np.linspace(0.5, 1.1, 20),
+        train_size=100,
+        steps=np.array([10, 20]),
+        avg_loss=np.array([1e-3, 9e-4]),
+        worst_loss=np.array([1e-3, 0.2]),
+        error_share=np.array([0.0, 0.5]),
+    )
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "alphas after training on N = 100"
+    points = [("quad_h10, online", 0.01, 0.2, 1.0), ("relu_h8_d2, N = 5", 0.1, 0.05, 1.0)]
+    fig = figures.tradeoff(points, 50, networks=("quad_h10", "relu_h8_d2"), sizes=(5, 0))
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels == ["optimal (cap)", "quad_h10, online", "relu_h8_d2, N = 5"]

@@ -1,8 +1,11 @@
 """The shared epoch loop and adversarial training."""
+
 import numpy as np
 import pytest
 
-from companion import attacks, models, reproducibility, smooth_codes, training
+from companion import attacks, evaluation, models, reproducibility, training
+from companion.papers.saturating_networks import saturation
+from companion.papers.smooth_codes import experiments, penalties
 
 
 def test_run_epochs_averages_over_examples_and_keeps_last_values():
@@ -16,8 +19,17 @@ def test_run_epochs_averages_over_examples_and_keeps_last_values():
         return {"mean_x": tf.reduce_mean(xb), "t": t}
 
     for per_call in (1, 2, 16):  # batches of 3, 3, 3 and a last one of 1
-        h = training.run_epochs(step, x, y, epochs=2, batch_size=3, seed=0, last=("t",),
-                                evaluate=lambda: {"probe": 1.0}, steps_per_call=per_call)
+        h = training.run_epochs(
+            step,
+            x,
+            y,
+            epochs=2,
+            batch_size=3,
+            seed=0,
+            last=("t",),
+            evaluate=lambda: {"probe": 1.0},
+            steps_per_call=per_call,
+        )
         np.testing.assert_allclose(h["mean_x"], [4.5, 4.5], rtol=1e-6)  # weighted by batch size
         assert h["t"] == [4, 8] and h["probe"] == [1.0, 1.0]
     for bad in ({"epochs": 0}, {"steps_per_call": 0}):
@@ -44,12 +56,11 @@ def test_steps_in_one_call_are_the_steps_one_by_one():
         order = rng.permutation(23)
         for start in range(0, 23, 4):
             t += 1
-            s = 0.5 * s + x[order[start:start + 4]].sum() * t + y[order[start:start + 4]].sum()
+            s = 0.5 * s + x[order[start : start + 4]].sum() * t + y[order[start : start + 4]].sum()
         expected.append(s)
     for per_call in (1, 3, 16):
         state.assign(0.0)
-        h = training.run_epochs(step, x, y, epochs=3, batch_size=4, seed=7, last=("state",),
-                                steps_per_call=per_call)
+        h = training.run_epochs(step, x, y, epochs=3, batch_size=4, seed=7, last=("state",), steps_per_call=per_call)
         np.testing.assert_allclose(h["state"], expected, rtol=1e-5)
 
 
@@ -64,27 +75,38 @@ def test_adam_in_chunks_reaches_the_same_weights(monkeypatch):
         monkeypatch.setattr(training, "STEPS_PER_CALL", per_call)
         reproducibility.seed_everything(0)
         model = models.mlp("sigmoid", 16)
-        training.fit_adam(model, x, y, 2, 32, saturation=dict(kinds=models.SATURATION_KINDS["sigmoid_mlp"],
-                                                             lam_max=1.0, lam_step=0.1, reduction="mean"))
+        training.fit_adam(
+            model,
+            x,
+            y,
+            2,
+            32,
+            penalty=saturation.SaturationPenalty(models.SATURATION_KINDS["sigmoid_mlp"], 1.0, 0.1, reduction="mean"),
+        )
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_robust_training_at_eps_zero_is_standard_training():
-    """fit_robust(eps=0) and fit_smooth(c1=c2=0) are two routes to plain Adam on the CE."""
+    """PGD replacement at eps = 0 and the smoothness penalty with c1 = c2 = 0 are two more routes
+    to plain Adam on the CE."""
     rng = np.random.default_rng(0)
     x = rng.uniform(size=(64, 32, 32, 3)).astype(np.float32)
     y = rng.integers(0, 10, size=64)
     weights = []
-    for fit in (lambda m: training.fit_robust(m, x, y, 1, 32, 0.0, 3),
-                lambda m: training.fit_smooth(m, x, y, 1, 32)):
+    for fit in (
+        lambda m: training.fit_adam(m, x, y, 1, 32),
+        lambda m: training.fit_adam(m, x, y, 1, 32, adversarial=training.PgdReplacement(0.0, 3)),
+        lambda m: training.fit_adam(m, x, y, 1, 32, penalty=penalties.SmoothnessPenalty(0.0, 0.0)),
+    ):
         reproducibility.seed_everything(0)
         model = models.cifar_cnn()
         fit(model)
         weights.append(model.get_weights())
-    for a, b in zip(*weights):
-        np.testing.assert_allclose(a, b, atol=1e-6)
+    for other in weights[1:]:
+        for a, b in zip(weights[0], other):
+            np.testing.assert_allclose(a, b, atol=1e-6)
 
 
 def _toy(n: int, rng):
@@ -108,9 +130,9 @@ def test_l2_adversarial_training_trades_the_non_robust_feature_for_the_robust_on
         reproducibility.seed_everything(0)
         inp = keras.Input((2,))
         model = keras.Model(inp, keras.layers.Dense(2)(keras.layers.Dense(16, activation="relu")(inp)))
-        training.fit_robust(model, x, y, 30, 50, eps, 5, learning_rate=1e-2)
-        x_adv = attacks.pgd(model, x_test, y_test, 0.15, 20, 0.03, norm="l2")
-        robust[eps] = (training.accuracy(model, x_test, y_test), training.accuracy(model, x_adv, y_test))
+        training.fit_adam(model, x, y, 30, 50, 1e-2, adversarial=training.PgdReplacement(eps, 5))
+        x_adv = attacks.pgd(model, x_test, y_test, eps=0.15, steps=20, step_size=0.03, norm="l2").x
+        robust[eps] = (evaluation.accuracy(model, x_test, y_test), evaluation.accuracy(model, x_adv, y_test))
     assert robust[0.0][0] > 0.97 and robust[0.0][1] < 0.2  # uses x1: exact, and broken by eps 0.15
     assert 0.8 < robust[0.15][0] < 0.95 and robust[0.15][1] > 0.8  # uses x0: ~90%, and robust
 
@@ -120,7 +142,7 @@ def test_small_resnet_penultimate_layer():
     model = models.small_resnet(widths=(4, 8), features=32)
     x = np.random.default_rng(0).uniform(size=(3, 32, 32, 3)).astype(np.float32)
     assert model(x).shape == (3, 10)
-    assert smooth_codes.penultimate(model, x).shape == (3, 32)
+    assert experiments.penultimate(model, x).shape == (3, 32)
 
 
 def test_fgsm_adversarial_step_is_the_interpolated_loss_in_numpy():
@@ -136,7 +158,7 @@ def test_fgsm_adversarial_step_is_the_interpolated_loss_in_numpy():
     model = keras.Model(inp, keras.layers.Dense(3)(inp))
     w, b = [v.astype(np.float64) for v in model.get_weights()]
     eps, alpha, lr = 0.1, 0.3, 0.01
-    history = training.fit_adam(model, x, y, 1, 8, lr, adversarial=dict(eps=eps, alpha=alpha))
+    history = training.fit_adam(model, x, y, 1, 8, lr, adversarial=training.FgsmInterpolation(eps, alpha))
 
     onehot = np.eye(3)[y]
 
@@ -151,7 +173,9 @@ def test_fgsm_adversarial_step_is_the_interpolated_loss_in_numpy():
     x_adv = np.clip(x + eps * np.sign(g_x), 0, 1)
     ce_adv, _, g_w_adv, g_b_adv = ce_and_grads(x_adv)
     np.testing.assert_allclose(history["loss"][0], alpha * ce + (1 - alpha) * ce_adv, rtol=1e-5)
-    for before, after, g in ((w, model.get_weights()[0], alpha * g_w + (1 - alpha) * g_w_adv),
-                             (b, model.get_weights()[1], alpha * g_b + (1 - alpha) * g_b_adv)):
+    for before, after, g in (
+        (w, model.get_weights()[0], alpha * g_w + (1 - alpha) * g_w_adv),
+        (b, model.get_weights()[1], alpha * g_b + (1 - alpha) * g_b_adv),
+    ):
         step = lr * g / (np.abs(g) + 1e-7 / np.sqrt(1 - 0.999))  # Adam's first step
         np.testing.assert_allclose(after, before - step, rtol=0, atol=1e-6)

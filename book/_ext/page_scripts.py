@@ -7,8 +7,7 @@
   mode" before falling back to "auto". The mode starts as "auto" instead.
 """
 
-DEFAULT_MODE = ("if (!document.documentElement.dataset.mode) "
-                "{ document.documentElement.dataset.mode = 'auto'; }")
+DEFAULT_MODE = "if (!document.documentElement.dataset.mode) { document.documentElement.dataset.mode = 'auto'; }"
 
 
 def _dedupe(app, pagename, templatename, context, doctree):

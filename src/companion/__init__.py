@@ -1,10 +1,22 @@
 """companion: the package behind the reproducible companion book on adversarial examples.
 
-One module per concept: ``data`` (MNIST, CIFAR-10), ``profiles`` (ci / quick / paper settings),
-``reproducibility`` (seeds, determinism), ``cache`` (content-addressed results), ``scorecard``
-(claims, verdicts), ``linear`` (tilting angle, mirror images, linear classifiers), ``losses``
-(scaled hinge and softplus), ``models`` (Keras architectures), ``training``, ``attacks``, ``plots``.
+Three parts, one concept per module:
+
+* the shared tools, here: ``data`` (MNIST, CIFAR-10, checked), ``profiles`` (the ci / quick /
+  paper settings of each chapter), ``reproducibility`` (seeds, pinned numerics), ``cache``
+  (content-addressed results), ``models`` (the Keras architectures several papers use),
+  ``keras_layers``, ``optimizer`` (Adam), ``training`` (the loops and their loss terms),
+  ``attacks`` (FGSM, PGD, SPSA, DeepFool, targeted attacks), ``evaluation`` (predictions,
+  accuracy under attack, gradient shares, activations), ``plotting``;
+* ``companion.papers.<chapter>``: one folder per paper and the synthesis, each with its
+  ``experiments``, its verdict rules (``claims``), its ``figures`` and its own theory, losses or
+  penalties. A paper's folder imports the shared tools and itself only; the synthesis reads them
+  all (``tests/test_layout.py`` holds that rule);
+* ``companion.book``: the machinery of the book: ``chapters`` (run a chapter headless),
+  ``comparison`` (check a run against its reference), ``calibration`` (the measured tolerances),
+  ``scorecard`` (claims and verdicts), ``sources`` (each claim's words in its paper).
 """
+
 import os
 
 # TensorFlow's C++ start-up messages would otherwise reach notebook outputs through stderr.

@@ -1,12 +1,50 @@
 """Adversarial attacks: batched, compiled, working on logits. The one loss that goes through the
-softmax's probabilities, ``"clipped_cross_entropy"``, is there to show what that costs."""
+softmax's probabilities, ``"clipped_cross_entropy"``, is there to show what that costs.
+
+Every attack is called ``attack(model, x, y_or_target, *, hyperparameters)`` with ``x`` ``(n, ...)``
+float inputs and ``(n,)`` integer labels, and returns an :class:`Adversarial`: the adversarial
+inputs ``x`` ``(n, ...)`` and what the attack knows of each example (``(n,)`` arrays, ``None``
+where the attack does not measure it). :func:`batched` runs any of them over batches.
+"""
+
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import log_softmax
+
+
+@dataclass(frozen=True)
+class Adversarial:
+    """What every attack returns. ``x``: ``(n, ...)`` float32 adversarial inputs; per example:
+
+    * ``success`` ``(n,)`` bool: the model's label is the target (targeted attacks) or no longer
+      the true label (untargeted) at ``x``;
+    * ``steps`` ``(n,)`` int: the updates (or optimizer iterations) the example took;
+    * ``distance`` ``(n,)`` float: ``||x - x_0||_2`` where the attack succeeded, ``inf`` elsewhere;
+    * ``confidence`` ``(n,)`` float: the final probability of the target class.
+    """
+
+    x: np.ndarray
+    success: np.ndarray | None = None
+    steps: np.ndarray | None = None
+    distance: np.ndarray | None = None
+    confidence: np.ndarray | None = None
+
+    FIELDS = ("x", "success", "steps", "distance", "confidence")
+
+    @classmethod
+    def concatenate(cls, parts: list) -> Adversarial:
+        """One result from the results of consecutive batches."""
+        return cls(
+            *(
+                None if getattr(parts[0], f) is None else np.concatenate([getattr(p, f) for p in parts])
+                for f in cls.FIELDS
+            )
+        )
 
 
 def temperature_for_median_confidence(logits, median: float = 0.95) -> float:
@@ -29,16 +67,24 @@ def temperature_for_median_confidence(logits, median: float = 0.95) -> float:
     return float(np.exp(brentq(gap, lo, hi, xtol=1e-10)))
 
 
-def targeted_gradient_ascent(model, x, target, temperature: float, step: float = 1.0,
-                             p_stop: float = 0.95, max_steps: int = 5000,
-                             bounds: tuple = (0.0, 255.0)):
+def targeted_gradient_ascent(
+    model,
+    x,
+    target,
+    *,
+    temperature: float,
+    step: float = 1.0,
+    p_stop: float = 0.95,
+    max_steps: int = 5000,
+    bounds: tuple = (0.0, 255.0),
+):
     """Tanay & Griffin's targeted attack: ``x <- clip(x + step * g / ||g||)`` until ``p_l >= p_stop``.
 
     ``g`` is the input gradient of ``log p_l(x)`` with ``p = softmax(logits / temperature)``; it
     has the direction of the gradient of ``p_l`` that the paper uses, without its underflow.
-    ``x``: ``(n, ...)`` inputs, ``target``: ``(n,)`` labels ``l``. Returns ``(x_adv, p_l, steps)``
-    with ``p_l`` ``(n,)`` the final target probabilities and ``steps`` ``(n,)`` the updates
-    each image took (``max_steps`` where it never reached ``p_stop``).
+    ``x``: ``(n, ...)`` inputs, ``target``: ``(n,)`` labels ``l``. Returns an :class:`Adversarial`
+    with ``confidence`` the final ``p_l``, ``success`` where it reached ``p_stop``, and ``steps``
+    the updates each image took (``max_steps`` where it never reached ``p_stop``).
     """
     import tensorflow as tf
 
@@ -68,12 +114,14 @@ def targeted_gradient_ascent(model, x, target, temperature: float, step: float =
             return i + 1, xb, steps + tf.cast(active, tf.int32), tf.reduce_any(active)
 
         _, xb, steps, _ = tf.while_loop(
-            lambda i, xb, s, any_active: tf.logical_and(i < max_steps, any_active), body,
-            (tf.constant(0), x0, tf.zeros([x0.shape[0]], tf.int32), tf.constant(True)))
+            lambda i, xb, s, any_active: tf.logical_and(i < max_steps, any_active),
+            body,
+            (tf.constant(0), x0, tf.zeros([x0.shape[0]], tf.int32), tf.constant(True)),
+        )
         return xb, tf.exp(log_p(xb)), steps
 
-    x_adv, p, steps = run(x)
-    return x_adv.numpy(), p.numpy(), steps.numpy()
+    x_adv, p, steps = (t.numpy() for t in run(x))
+    return Adversarial(x_adv, success=p >= p_stop, steps=steps, confidence=p)
 
 
 LOSSES = ("cross_entropy", "clipped_cross_entropy", "logit_margin", "target_log_probability")
@@ -151,18 +199,19 @@ def input_gradient(model, x, y, loss: str = "cross_entropy"):
     return tape.gradient(value, x)
 
 
-def fgsm(model, x, y, eps: float, bounds: tuple = (0.0, 1.0), loss: str = "cross_entropy"):
+def fgsm(model, x, y, *, eps: float, bounds: tuple = (0.0, 1.0), loss: str = "cross_entropy"):
     """Fast gradient sign method: ``clip(x + eps * sign(grad_x loss(model(x), y)))``.
 
     ``x``: ``(n, ...)`` float inputs, ``y``: ``(n,)`` labels; ``loss`` as in :func:`attack_loss`
-    (``"logit_margin"`` gives FGSM with a stabilized gradient). Returns a NumPy array.
+    (``"logit_margin"`` gives FGSM with a stabilized gradient). Returns an :class:`Adversarial`
+    with ``x`` only.
     """
     import tensorflow as tf
 
     if eps < 0:
         raise ValueError(f"eps must be >= 0, not {eps}")
     x = tf.convert_to_tensor(np.asarray(x, np.float32))
-    return tf.clip_by_value(x + eps * tf.sign(input_gradient(model, x, y, loss)), *bounds).numpy()
+    return Adversarial(tf.clip_by_value(x + eps * tf.sign(input_gradient(model, x, y, loss)), *bounds).numpy())
 
 
 def l2_norm(v):
@@ -184,8 +233,10 @@ def project(xa, x0, eps: float, norm: str = "linf", bounds: tuple = (0.0, 1.0)):
     return tf.clip_by_value(x0 + d, *bounds)
 
 
-def pgd_ascent(model, x0, y, start, eps: float, steps: int, step_size: float,
-               loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0)):
+# fmt: off
+def pgd_ascent(model, x0, y, start, *, eps: float, steps: int, step_size: float, loss: str = "cross_entropy",
+               norm: str = "linf", bounds: tuple = (0.0, 1.0)):
+    # fmt: on
     """The PGD iterations as tensor code, usable inside a ``tf.function`` (e.g. a training step):
     ``steps`` ascent steps on :func:`attack_loss` from ``start``, each projected by :func:`project`.
     Tensors ``x0``, ``start``: ``(n, ...)``, ``y``: ``(n,)``; returns the final ``(n, ...)``."""
@@ -202,8 +253,10 @@ def pgd_ascent(model, x0, y, start, eps: float, steps: int, step_size: float,
     return xa
 
 
-def pgd_until_fooled(model, x0, y, start, eps: float, steps: int, step_size: float,
-                     loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0)):
+# fmt: off
+def pgd_until_fooled(model, x0, y, start, *, eps: float, steps: int, step_size: float, loss: str = "cross_entropy",
+                     norm: str = "linf", bounds: tuple = (0.0, 1.0)):
+    # fmt: on
     """:func:`pgd_ascent`, except that each example stops at the first iterate the model
     misclassifies (its logits come with the gradient's forward pass, so the check is free), and
     the later steps are computed for the others only. Examples never fooled end where
@@ -229,14 +282,22 @@ def pgd_until_fooled(model, x0, y, start, eps: float, steps: int, step_size: flo
 
     anywhere = tf.TensorShape([None] + list(x0.shape[1:]))
     _, out, xa, _, _, moving = tf.while_loop(
-        lambda i, out, xa, x0, y, moving: tf.logical_and(i < steps, tf.size(moving) > 0), body,
+        lambda i, out, xa, x0, y, moving: tf.logical_and(i < steps, tf.size(moving) > 0),
+        body,
         (tf.constant(0, steps.dtype if hasattr(steps, "dtype") else tf.int32), xa, xa, x0, y, moving),
-        shape_invariants=(tf.TensorShape([]), xa.shape, anywhere, anywhere, tf.TensorShape([None]),
-                          tf.TensorShape([None])))
+        shape_invariants=(
+            tf.TensorShape([]),
+            xa.shape,
+            anywhere,
+            anywhere,
+            tf.TensorShape([None]),
+            tf.TensorShape([None]),
+        ),
+    )
     return tf.tensor_scatter_nd_update(out, moving[:, None], xa)
 
 
-_GRAPHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _compiled(model, key: tuple, build):
@@ -259,18 +320,33 @@ def _compiled_pgd(model, loss: str, norm: str, bounds: tuple, until_fooled: bool
     def build():
         @tf.function(jit_compile=False, reduce_retracing=True)
         def run(x0, y, start, eps, steps, step_size):
-            xa = ascent(model, x0, y, start, eps, steps, step_size, loss, norm, bounds)
+            xa = ascent(
+                model, x0, y, start, eps=eps, steps=steps, step_size=step_size, loss=loss, norm=norm, bounds=bounds
+            )
             logits = model(xa, training=False)
             fooled = tf.not_equal(tf.argmax(logits, 1, output_type=tf.int32), y)
             return xa, fooled, attack_loss(logits, y, loss)
+
         return run
 
     return _compiled(model, ("pgd", loss, norm, bounds, until_fooled), build)
 
 
-def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1,
-        loss: str = "cross_entropy", norm: str = "linf", bounds: tuple = (0.0, 1.0), seed: int = 0,
-        until_fooled: bool = True):
+def pgd(
+    model,
+    x,
+    y,
+    *,
+    eps: float,
+    steps: int,
+    step_size: float,
+    restarts: int = 1,
+    loss: str = "cross_entropy",
+    norm: str = "linf",
+    bounds: tuple = (0.0, 1.0),
+    seed: int = 0,
+    until_fooled: bool = True,
+):
     """Projected gradient ascent on ``loss`` within the ``norm`` ball of radius ``eps``.
 
     ``norm="linf"`` steps by ``step_size * sign(g)``; ``"l2"`` by ``step_size * g / ||g||``.
@@ -280,15 +356,17 @@ def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1
     is the stronger one). Each restart after the first starts from a uniform random point of the
     ball (the first starts at ``x``). Per example, the result is the first restart that fools the
     model, else the one with the highest final loss. Each run is one compiled graph.
-    ``x``: ``(n, ...)``, ``y``: ``(n,)``. Returns ``x_adv`` as a NumPy array.
+    ``x``: ``(n, ...)``, ``y``: ``(n,)``. Returns an :class:`Adversarial` with ``success``
+    where the result fools the model.
     """
     import tensorflow as tf
 
     if norm not in ("linf", "l2"):
         raise ValueError(f"norm must be 'linf' or 'l2', not {norm!r}")
     if eps < 0 or steps < 0 or step_size < 0 or restarts < 1:
-        raise ValueError(f"need eps, steps, step_size >= 0 and restarts >= 1, got {eps}, {steps}, "
-                         f"{step_size}, {restarts}")
+        raise ValueError(
+            f"need eps, steps, step_size >= 0 and restarts >= 1, got {eps}, {steps}, {step_size}, {restarts}"
+        )
     if loss not in LOSSES:
         raise ValueError(f"unknown attack loss {loss!r}; choose one of {list(LOSSES)}")
     x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
@@ -317,15 +395,31 @@ def pgd(model, x, y, eps: float, steps: int, step_size: float, restarts: int = 1
         todo = np.flatnonzero(~best_fooled)
         if len(todo) == 0:
             break
-        xa, fooled, value = (t.numpy() for t in compiled(tf.gather(x0, todo), tf.gather(y, todo),
-                                                          tf.gather(start, todo), *settings))
+        xa, fooled, value = (
+            t.numpy() for t in compiled(tf.gather(x0, todo), tf.gather(y, todo), tf.gather(start, todo), *settings)
+        )
         better = fooled | (value > best_loss[todo])
-        best[todo[better]], best_fooled[todo[better]], best_loss[todo[better]] = xa[better], fooled[better], value[better]
-    return best
+        best[todo[better]], best_fooled[todo[better]], best_loss[todo[better]] = (
+            xa[better],
+            fooled[better],
+            value[better],
+        )
+    return Adversarial(best, success=best_fooled)
 
 
-def spsa(model, x, y, eps: float, steps: int, samples: int = 64, delta: float = 0.01,
-         learning_rate: float = 0.01, bounds: tuple = (0.0, 1.0), seed: int = 0):
+def spsa(
+    model,
+    x,
+    y,
+    *,
+    eps: float,
+    steps: int,
+    samples: int = 64,
+    delta: float = 0.01,
+    learning_rate: float = 0.01,
+    bounds: tuple = (0.0, 1.0),
+    seed: int = 0,
+):
     """A gradient-free L-inf attack (SPSA, Uesato et al. 2018) on the logit margin.
 
     Each step estimates the gradient of :func:`attack_loss` (``"logit_margin"``) from ``samples``
@@ -334,13 +428,12 @@ def spsa(model, x, y, eps: float, steps: int, samples: int = 64, delta: float = 
     An image stops moving once the model misclassifies it (the first adversarial example found is
     kept, and the remaining steps are spent on the others); ``v`` is drawn for every image at every
     step all the same, so an image's path does not depend on which others are still moving.
-    ``x``: ``(n, ...)``, ``y``: ``(n,)``. Returns ``x_adv`` as a NumPy array.
+    ``x``: ``(n, ...)``, ``y``: ``(n,)``. Returns an :class:`Adversarial` with ``x`` only.
     """
     import tensorflow as tf
 
     if eps < 0 or steps < 0 or samples < 1 or delta <= 0:
-        raise ValueError(f"need eps, steps >= 0, samples >= 1, delta > 0; got {eps}, {steps}, "
-                         f"{samples}, {delta}")
+        raise ValueError(f"need eps, steps >= 0, samples >= 1, delta > 0; got {eps}, {steps}, {samples}, {delta}")
     x0 = np.asarray(x, np.float32)
     y = np.asarray(y, np.int32)
     n, dims = x0.shape[0], list(x0.shape[1:])
@@ -354,14 +447,15 @@ def spsa(model, x, y, eps: float, steps: int, samples: int = 64, delta: float = 
     def step(xa, start, ya, m, v, u, t):
         both = tf.concat([xa[None] + delta * u, xa[None] - delta * u], axis=0)
         flat = tf.reshape(both, [-1] + dims)
-        losses = tf.reshape(attack_loss(model(flat, training=False), tf.tile(ya, [2 * samples]),
-                                        "logit_margin"), [2, samples, -1])
+        losses = tf.reshape(
+            attack_loss(model(flat, training=False), tf.tile(ya, [2 * samples]), "logit_margin"), [2, samples, -1]
+        )
         diff = (losses[0] - losses[1]) / (2 * delta)
         g = tf.reduce_mean(tf.reshape(diff, [samples, -1] + [1] * len(dims)) * u, axis=0)
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g
         tf_t = tf.cast(t, tf.float32)
-        update = learning_rate * (m / (1 - 0.9 ** tf_t)) / (tf.sqrt(v / (1 - 0.999 ** tf_t)) + 1e-8)
+        update = learning_rate * (m / (1 - 0.9**tf_t)) / (tf.sqrt(v / (1 - 0.999**tf_t)) + 1e-8)
         return tf.clip_by_value(tf.clip_by_value(xa + update, start - eps, start + eps), *bounds), m, v
 
     xa, m, v = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
@@ -374,7 +468,7 @@ def spsa(model, x, y, eps: float, steps: int, samples: int = 64, delta: float = 
         u = tf.cast(2 * tf.gather(signs, moving, axis=1) - 1, tf.float32)
         new = step(xa[moving], x0[moving], y[moving], m[moving], v[moving], u, tf.constant(t, tf.int64))
         xa[moving], m[moving], v[moving] = (t_.numpy() for t_ in new)
-    return xa
+    return Adversarial(xa)
 
 
 def _deepfool_graph(model, bounds, candidates):
@@ -427,19 +521,31 @@ def _deepfool_graph(model, bounds, candidates):
             lo, hi = tf.zeros(tf.shape(y), x0.dtype), tf.ones(tf.shape(y), x0.dtype)
             for _ in tf.range(refine_steps):
                 mid = (lo + hi) / 2
-                wrong = tf.not_equal(tf.argmax(model(x0 + per_image(mid) * (xa - x0), training=False), 1,
-                                               output_type=tf.int32), y)
+                wrong = tf.not_equal(
+                    tf.argmax(model(x0 + per_image(mid) * (xa - x0), training=False), 1, output_type=tf.int32), y
+                )
                 hi, lo = tf.where(wrong, mid, hi), tf.where(wrong, lo, mid)
             xa = tf.where(per_image(fooled), x0 + per_image(hi) * (xa - x0), xa)
             size = size_of(xa - x0)
             return xa, tf.where(fooled, size, tf.fill(tf.shape(size), float("inf")))
+
         return run
 
     return _compiled(model, ("deepfool", bounds, candidates), build)
 
 
-def deepfool(model, x, y, steps: int = 50, overshoot: float = 0.02, bounds: tuple | None = (0.0, 1.0),
-             candidates: int | None = None, refine_steps: int = 0, batch_size: int = 500):
+def deepfool(
+    model,
+    x,
+    y,
+    *,
+    steps: int = 50,
+    overshoot: float = 0.02,
+    bounds: tuple | None = (0.0, 1.0),
+    candidates: int | None = None,
+    refine_steps: int = 0,
+    batch_size: int = 500,
+):
     """Minimal-L2 attack (DeepFool, Moosavi-Dezfooli et al. 2016) on the logits.
 
     Each step linearizes every ``z_j - z_y`` at the current point, steps to the nearest of those
@@ -455,37 +561,53 @@ def deepfool(model, x, y, steps: int = 50, overshoot: float = 0.02, bounds: tupl
     saturated networks whose small gradients make the linearization reach too far, this
     tightens the distance. ``x``: ``(n, ...)``, ``y``: ``(n,)``.
 
-    Returns ``(x_adv, distance)``: ``distance`` ``(n,)`` is ``||x_adv - x||_2`` where the label
+    Returns an :class:`Adversarial`: ``distance`` ``(n,)`` is ``||x_adv - x||_2`` where the label
     changed (0 where ``x`` was already misclassified) and ``inf`` where it did not within
-    ``steps``, an upper bound on the distance to the nearest error.
+    ``steps``, an upper bound on the distance to the nearest error; ``success`` where it is finite.
     """
     import tensorflow as tf
 
     if steps < 1 or overshoot < 0 or refine_steps < 0 or (candidates is not None and candidates < 1):
-        raise ValueError(f"need steps >= 1, overshoot >= 0, refine_steps >= 0 and candidates >= 1 (or None), "
-                         f"got {steps}, {overshoot}, {refine_steps}, {candidates}")
+        raise ValueError(
+            f"need steps >= 1, overshoot >= 0, refine_steps >= 0 and candidates >= 1 (or None), "
+            f"got {steps}, {overshoot}, {refine_steps}, {candidates}"
+        )
     run = _deepfool_graph(model, None if bounds is None else tuple(bounds), candidates)
     x, y = np.asarray(x, np.float32), np.asarray(y, np.int32)
-    parts = [run(tf.convert_to_tensor(x[i:i + batch_size]), tf.convert_to_tensor(y[i:i + batch_size]),
-                 tf.constant(steps, tf.int32), tf.constant(overshoot, tf.float32),
-                 tf.constant(refine_steps, tf.int32))
-             for i in range(0, len(x), batch_size)]
-    return (np.concatenate([p[0].numpy() for p in parts]), np.concatenate([p[1].numpy() for p in parts]))
+    parts = [
+        run(
+            tf.convert_to_tensor(x[i : i + batch_size]),
+            tf.convert_to_tensor(y[i : i + batch_size]),
+            tf.constant(steps, tf.int32),
+            tf.constant(overshoot, tf.float32),
+            tf.constant(refine_steps, tf.int32),
+        )
+        for i in range(0, len(x), batch_size)
+    ]
+    distance = np.concatenate([p[1].numpy() for p in parts])
+    return Adversarial(np.concatenate([p[0].numpy() for p in parts]), success=np.isfinite(distance), distance=distance)
 
 
-def batched(attack, model, x, y, *args, batch_size: int = 1000, **kwargs) -> np.ndarray:
-    """Run ``attack(model, x_batch, y_batch, *args, **kwargs)`` over batches of ``x``."""
-    return np.concatenate([attack(model, x[i:i + batch_size], y[i:i + batch_size], *args, **kwargs)
-                           for i in range(0, len(x), batch_size)])
+def batched(attack, model, x, y, *, batch_size: int = 1000, **hyperparameters) -> Adversarial:
+    """``attack(model, x_batch, y_batch, **hyperparameters)`` over batches of ``batch_size`` of
+    ``x`` ``(n, ...)``, ``y`` ``(n,)``: one :class:`Adversarial` for all ``n``."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, not {batch_size}")
+    return Adversarial.concatenate(
+        [
+            attack(model, x[i : i + batch_size], y[i : i + batch_size], **hyperparameters)
+            for i in range(0, len(x), batch_size)
+        ]
+    )
 
 
-def targeted_adam(model, x, target, steps: int, learning_rate: float = 0.01,
-                  bounds: tuple = (0.0, 1.0)):
+def targeted_adam(model, x, target, *, steps: int, learning_rate: float = 0.01, bounds: tuple = (0.0, 1.0)):
     """Iterative targeted attack: Adam on the cross-entropy to ``target``, inputs clipped to
     ``bounds``; an image stops moving once the model assigns it to ``target``.
 
     Adam updates each coordinate on its own, so one batched run equals separate runs per image.
-    ``x``: ``(n, ...)``, ``target``: ``(n,)``. Returns ``(x_adv, success, steps_taken)``.
+    ``x``: ``(n, ...)``, ``target``: ``(n,)``. Returns an :class:`Adversarial` with ``success``
+    and ``steps`` (the updates each image took).
     """
     import keras
     import tensorflow as tf
@@ -507,8 +629,9 @@ def targeted_adam(model, x, target, steps: int, learning_rate: float = 0.01,
             if not tf.reduce_any(active):
                 break
             with tf.GradientTape() as tape:
-                loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                    labels=t, logits=model(xv, training=False)))
+                loss = tf.reduce_sum(
+                    tf.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=model(xv, training=False))
+                )
             g = tape.gradient(loss, xv) * tf.reshape(tf.cast(active, tf.float32), shape)
             opt.apply_gradients([(g, xv)])
             xv.assign(tf.clip_by_value(xv, *bounds))
@@ -518,14 +641,14 @@ def targeted_adam(model, x, target, steps: int, learning_rate: float = 0.01,
     taken = run().numpy()
     x_adv = xv.numpy()
     success = np.argmax(np.asarray(model(x_adv, training=False)), axis=1) == np.asarray(target)
-    return x_adv, success, taken
+    return Adversarial(x_adv, success=success, steps=taken)
 
 
-def targeted_lbfgs(model, x, target, max_iterations: int, bounds: tuple = (0.0, 1.0)):
+def targeted_lbfgs(model, x, target, *, max_iterations: int, bounds: tuple = (0.0, 1.0)):
     """Second-order targeted attack: L-BFGS-B (box ``bounds``) on the cross-entropy to
     ``target``, one image at a time, stopped as soon as the model assigns it to ``target``.
 
-    Returns ``(x_adv, success, iterations)``.
+    Returns an :class:`Adversarial` with ``success`` and ``steps`` (L-BFGS iterations).
     """
     import tensorflow as tf
     from scipy.optimize import minimize
@@ -557,11 +680,17 @@ def targeted_lbfgs(model, x, target, max_iterations: int, bounds: tuple = (0.0, 
             if state["hit"]:
                 raise StopIteration
 
-        res = minimize(fun, x[i].ravel().astype(np.float64), jac=True, method="L-BFGS-B",
-                       bounds=[bounds] * x[i].size, callback=stop_when_fooled,
-                       options={"maxiter": max_iterations})
+        res = minimize(
+            fun,
+            x[i].ravel().astype(np.float64),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[bounds] * x[i].size,
+            callback=stop_when_fooled,
+            options={"maxiter": max_iterations},
+        )
         final = state["best"] if state["hit"] else res.x
         out[i] = final.reshape(x.shape[1:])
         iterations[i] = state["calls"]
         success[i] = state["hit"]
-    return out, success, iterations
+    return Adversarial(out, success=success, steps=iterations)

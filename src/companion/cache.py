@@ -6,6 +6,7 @@ source of the code that computes it. Entries are written into a temporary folder
 into place, and carry a manifest of file hashes; an entry whose files do not match is damaged,
 is removed and is computed again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,12 +15,13 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .reproducibility import perturbation_seed
+from companion.reproducibility import perturbation_seed
 
 ENV_VAR = "COMPANION_CACHE"
 MANIFEST = "manifest.json"
@@ -72,8 +74,9 @@ def _is_intact(entry: Path) -> bool:
         return False
 
 
-def cached(name: str, parts: dict, compute: Callable[[], Any],
-           save: Callable[[Any, Path], None], load: Callable[[Path], Any]):
+def cached(
+    name: str, parts: dict, compute: Callable[[], Any], save: Callable[[Any, Path], None], load: Callable[[Path], Any]
+):
     """Return ``load(entry)`` for a valid entry, else ``compute()``, saved atomically.
 
     ``save(result, folder)`` writes files into a fresh folder; ``load(folder)`` reads them back.
@@ -129,7 +132,7 @@ def _save_model(result, folder: Path) -> None:
 def _load_model(folder: Path):
     import keras
 
-    from . import keras_layers  # noqa: F401  (registers our layers, which saved models may use)
+    from companion import keras_layers  # noqa: F401  (registers our layers, which saved models may use)
 
     model = keras.models.load_model(folder / "model.keras", compile=False)
     return model, json.loads((folder / "history.json").read_text())

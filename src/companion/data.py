@@ -4,6 +4,7 @@ Search order: ``$COMPANION_DATA_DIR/<name>.npz`` (keys ``x_train, y_train, x_tes
 uint8), then the Keras download (needs internet). Every array is checked against the sha256 of
 the canonical distribution before it is returned.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,10 +20,8 @@ ENV_VAR = "COMPANION_DATA_DIR"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 SHAPES = {
-    "mnist": {"x_train": (60000, 28, 28), "y_train": (60000,),
-              "x_test": (10000, 28, 28), "y_test": (10000,)},
-    "cifar10": {"x_train": (50000, 32, 32, 3), "y_train": (50000,),
-                "x_test": (10000, 32, 32, 3), "y_test": (10000,)},
+    "mnist": {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)},
+    "cifar10": {"x_train": (50000, 32, 32, 3), "y_train": (50000,), "x_test": (10000, 32, 32, 3), "y_test": (10000,)},
 }
 
 # sha256 of each array's C-order uint8 bytes, for the canonical data sets.
@@ -66,9 +65,11 @@ class Dataset:
 
 def _help(name: str) -> str:
     keys = ", ".join(KEYS)
-    return (f"Set {ENV_VAR} to a folder holding {name}.npz with the uint8 arrays {keys} "
-            f"(for example the project's ../shared/data), or run where the Keras download "
-            f"keras.datasets.{name}.load_data() can reach the internet.")
+    return (
+        f"Set {ENV_VAR} to a folder holding {name}.npz with the uint8 arrays {keys} "
+        f"(for example the project's ../shared/data), or run where the Keras download "
+        f"keras.datasets.{name}.load_data() can reach the internet."
+    )
 
 
 def check_arrays(name: str, arrays: dict, source: str) -> Dataset:
@@ -82,15 +83,16 @@ def check_arrays(name: str, arrays: dict, source: str) -> Dataset:
         if k.startswith("y"):
             a = a.reshape(-1)
         if a.dtype != np.uint8 or a.shape != SHAPES[name][k]:
-            raise DataError(f"{source}: {k} is {a.dtype} {a.shape}, expected uint8 "
-                            f"{SHAPES[name][k]}. {_help(name)}")
+            raise DataError(f"{source}: {k} is {a.dtype} {a.shape}, expected uint8 {SHAPES[name][k]}. {_help(name)}")
         out[k] = np.ascontiguousarray(a)
     for k, a in out.items():
         digest = hashlib.sha256(a.tobytes()).hexdigest()
         if digest != SHA256[name][k]:
-            raise DataError(f"{source}: {k} differs from the canonical {name} "
-                            f"(sha256 {digest[:12]}..., expected {SHA256[name][k][:12]}...). "
-                            f"{_help(name)}")
+            raise DataError(
+                f"{source}: {k} differs from the canonical {name} "
+                f"(sha256 {digest[:12]}..., expected {SHA256[name][k][:12]}...). "
+                f"{_help(name)}"
+            )
     return Dataset(name=name, **out)
 
 
@@ -115,8 +117,10 @@ def _from_keras(name: str) -> Dataset:
     try:
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as exc:
-        raise DataError(f"{ENV_VAR} is not set and the Keras download of {name} failed "
-                        f"({type(exc).__name__}: {str(exc)[:200]}). {_help(name)}") from exc
+        raise DataError(
+            f"{ENV_VAR} is not set and the Keras download of {name} failed "
+            f"({type(exc).__name__}: {str(exc)[:200]}). {_help(name)}"
+        ) from exc
     finally:
         socket.setdefaulttimeout(previous)
     arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)

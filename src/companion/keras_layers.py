@@ -1,5 +1,6 @@
 """Keras layers of our own. Importing this module registers them, so that saved models that use
 them load (:func:`companion.cache.cached_model` does)."""
+
 from __future__ import annotations
 
 import keras
@@ -16,10 +17,13 @@ class WholeInputConv2D(keras.layers.Conv2D):
 
     def call(self, inputs):
         if tuple(inputs.shape[1:3]) != tuple(self.kernel_size) or self.padding != "valid":
-            raise ValueError(f"{self.name}: the kernel {self.kernel_size} must cover the whole input "
-                             f"{tuple(inputs.shape[1:3])} with padding 'valid'")
-        out = ops.matmul(ops.reshape(inputs, (-1, int(np.prod(inputs.shape[1:])))),
-                         ops.reshape(self.kernel, (-1, self.filters)))
+            raise ValueError(
+                f"{self.name}: the kernel {self.kernel_size} must cover the whole input "
+                f"{tuple(inputs.shape[1:3])} with padding 'valid'"
+            )
+        out = ops.matmul(
+            ops.reshape(inputs, (-1, int(np.prod(inputs.shape[1:])))), ops.reshape(self.kernel, (-1, self.filters))
+        )
         if self.use_bias:
             out = out + self.bias
         out = ops.reshape(out, (-1, 1, 1, self.filters))
@@ -38,18 +42,31 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
         import tensorflow as tf
 
         rank = len(inputs.shape)
-        if (mask is not None or rank != 4 or self.axis not in (-1, rank - 1) or self.renorm
-                or not (self.scale and self.center) or inputs.dtype != tf.float32):
+        if (
+            mask is not None
+            or rank != 4
+            or self.axis not in (-1, rank - 1)
+            or self.renorm
+            or not (self.scale and self.center)
+            or inputs.dtype != tf.float32
+        ):
             return super().call(inputs, training=training, mask=mask)
         if training and self.trainable:
             out, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-                inputs, self.gamma, self.beta, epsilon=self.epsilon, is_training=True)
+                inputs, self.gamma, self.beta, epsilon=self.epsilon, is_training=True
+            )
             count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], tf.float32)
             variance = variance * (count - 1.0) / count
             self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
             self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
             return out
-        out, _, _ = tf.compat.v1.nn.fused_batch_norm(inputs, self.gamma, self.beta, mean=self.moving_mean,
-                                                     variance=self.moving_variance, epsilon=self.epsilon,
-                                                     is_training=False)
+        out, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            inputs,
+            self.gamma,
+            self.beta,
+            mean=self.moving_mean,
+            variance=self.moving_variance,
+            epsilon=self.epsilon,
+            is_training=False,
+        )
         return out

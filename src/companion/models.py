@@ -1,4 +1,5 @@
 """Keras architectures. Every model returns logits."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,26 +17,38 @@ def lenet(weight_decay: float, mean_image: np.ndarray, init_std: float = 0.01):
     import keras
     from keras import layers
 
-    from .keras_layers import WholeInputConv2D
+    from companion.keras_layers import WholeInputConv2D
 
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, not {weight_decay}")
     mean_image = np.asarray(mean_image, np.float32).reshape(28, 28, 1)
 
     def conv(filters, size, name, layer=layers.Conv2D):
-        return layer(filters, size, name=name,
-                             kernel_initializer=keras.initializers.RandomNormal(stddev=init_std),
-                             kernel_regularizer=keras.regularizers.L2(weight_decay / 2))
+        return layer(
+            filters,
+            size,
+            name=name,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=init_std),
+            kernel_regularizer=keras.regularizers.L2(weight_decay / 2),
+        )
 
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Normalization(axis=(1, 2, 3), mean=mean_image, variance=np.ones_like(mean_image),
-                             name="subtract_mean"),
-        conv(20, 5, "conv1"), layers.MaxPooling2D(2, name="pool1"),
-        conv(50, 5, "conv2"), layers.MaxPooling2D(2, name="pool2"),
-        conv(500, 4, "conv3", WholeInputConv2D), layers.ReLU(name="relu3"),
-        conv(10, 1, "conv4", WholeInputConv2D), layers.Flatten(name="logits"),
-    ], name=f"lenet_wd{weight_decay:g}")
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Normalization(
+                axis=(1, 2, 3), mean=mean_image, variance=np.ones_like(mean_image), name="subtract_mean"
+            ),
+            conv(20, 5, "conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            conv(50, 5, "conv2"),
+            layers.MaxPooling2D(2, name="pool2"),
+            conv(500, 4, "conv3", WholeInputConv2D),
+            layers.ReLU(name="relu3"),
+            conv(10, 1, "conv4", WholeInputConv2D),
+            layers.Flatten(name="logits"),
+        ],
+        name=f"lenet_wd{weight_decay:g}",
+    )
 
 
 # --- Nayebi & Ganguli (2017): MLPs and the CNN of their Table 2 --------------------------------
@@ -91,8 +104,11 @@ def build(architecture: str, width: int = 1000):
 
 def preactivation_names(model) -> list[str]:
     """Names of the layers whose outputs are pre-activations ``h^l``, input to readout."""
-    return [layer.name for layer in model.layers if layer.name == "logits"
-            or (layer.name.startswith("h") and layer.name[1:].isdigit())]
+    return [
+        layer.name
+        for layer in model.layers
+        if layer.name == "logits" or (layer.name.startswith("h") and layer.name[1:].isdigit())
+    ]
 
 
 def preactivation_model(model):
@@ -103,6 +119,7 @@ def preactivation_model(model):
 
 
 # --- Schaeffer et al. (2020): the CIFAR-10 model of their supplement ---------------------------
+
 
 def cifar_cnn():
     """conv 6 5x5 ReLU, max-pool 2, conv 16 5x5 ReLU, max-pool 2, dense 2000 ReLU, dense 1000
@@ -134,7 +151,7 @@ def small_resnet(widths: tuple = (16, 32, 64), features: int = 512):
     import keras
     from keras import layers
 
-    from .keras_layers import FusedBatchNormalization
+    from companion.keras_layers import FusedBatchNormalization
 
     def conv_bn(h, filters, size, stride=1):
         h = layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False)(h)

@@ -13,6 +13,7 @@ with ``t`` the number of updates so far, this one included. The two agree to flo
 not bit for bit (``1 - beta_1``, for one, is rounded from float64 by Keras, computed in float32
 here), so switching changed the book's trained networks slightly.
 """
+
 from __future__ import annotations
 
 
@@ -23,13 +24,16 @@ class Adam:
     :meth:`apply` inside one, once per step, with the gradients in the order of ``variables``.
     """
 
-    def __init__(self, variables, learning_rate: float = 1e-3, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7):
+    def __init__(
+        self, variables, learning_rate: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7
+    ):
         import tensorflow as tf
 
         if not learning_rate > 0 or not 0 <= beta_1 < 1 or not 0 <= beta_2 < 1 or not epsilon > 0:
-            raise ValueError(f"Adam needs learning_rate > 0, 0 <= beta_1, beta_2 < 1 and epsilon > 0; got "
-                             f"{learning_rate}, {beta_1}, {beta_2}, {epsilon}")
+            raise ValueError(
+                f"Adam needs learning_rate > 0, 0 <= beta_1, beta_2 < 1 and epsilon > 0; got "
+                f"{learning_rate}, {beta_1}, {beta_2}, {epsilon}"
+            )
         self.variables = [v if isinstance(v, tf.Variable) else v.value for v in variables]  # Keras wraps a tf.Variable
         self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
         self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
@@ -45,11 +49,15 @@ class Adam:
             raise ValueError(f"{len(gradients)} gradients for {len(self.variables)} variables")
         missing = [var.name for var, g in zip(self.variables, gradients) if g is None]
         if missing:
-            raise ValueError(f"no gradient for {missing}: the loss does not depend on them; leave them out of the "
-                             "variables given to Adam")
+            raise ValueError(
+                f"no gradient for {missing}: the loss does not depend on them; leave them out of the "
+                "variables given to Adam"
+            )
         t = tf.cast(self.iterations.assign_add(1), tf.float32)
-        powers = dict(beta1_power=tf.pow(tf.constant(self.hyper["beta1"], tf.float32), t),
-                      beta2_power=tf.pow(tf.constant(self.hyper["beta2"], tf.float32), t))
+        powers = dict(
+            beta1_power=tf.pow(tf.constant(self.hyper["beta1"], tf.float32), t),
+            beta2_power=tf.pow(tf.constant(self.hyper["beta2"], tf.float32), t),
+        )
         hyper = {k: tf.constant(value, tf.float32) for k, value in self.hyper.items()}
         for var, m, v, g in zip(self.variables, self.m, self.v, gradients):
             tf.raw_ops.ResourceApplyAdam(var=var.handle, m=m.handle, v=v.handle, grad=g, **powers, **hyper)

@@ -3,10 +3,13 @@
 Every chapter takes a ``profile`` parameter and optional ``overrides`` and calls
 :func:`settings` first, so that a typo fails before any work starts.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+# The tables below are laid out by hand, one chapter per block, for reading.
+# fmt: off
 PROFILES = ("ci", "quick", "paper")
 
 ALL_PAIRS = tuple((a, b) for a in range(10) for b in range(a + 1, 10))
@@ -129,7 +132,8 @@ SETTINGS["smooth_codes"] = {
 # The synthesis chapter measures the other chapters' networks (it trains none of its own: they
 # come from the cache, under the same profile). Radii and noise levels are per data set, in
 # [0, 1] pixel units, L2.
-_SYNTHESIS_COMMON = dict(deepfool_candidates=3, pgd_eps={"mnist": 1.0, "cifar10": 0.25}, noise_sigma={"mnist": 0.3, "cifar10": 0.05})
+_SYNTHESIS_COMMON = dict(deepfool_candidates=3, pgd_eps={"mnist": 1.0, "cifar10": 0.25},
+                         noise_sigma={"mnist": 0.3, "cifar10": 0.05})
 SETTINGS["synthesis"] = {
     "ci": dict(seed=0, size=50, spectrum_size=200, hi=40, pgd_steps=5, deepfool_steps=10, noise_images=20,
                noise_copies=4, kurtosis_dim=2000, kurtosis_vectors=20, **_SYNTHESIS_COMMON),
@@ -138,6 +142,9 @@ SETTINGS["synthesis"] = {
     "paper": dict(seed=0, size=2000, spectrum_size=3000, hi=316, pgd_steps=100, deepfool_steps=100,
                   noise_images=500, noise_copies=20, kurtosis_dim=20000, kurtosis_vectors=200, **_SYNTHESIS_COMMON),
 }
+
+
+# fmt: on
 
 
 class Settings(Mapping):
@@ -183,15 +190,15 @@ def settings(chapter: str, profile: str, overrides: dict | None = None) -> Setti
     if chapter not in SETTINGS:
         raise ValueError(f"unknown chapter {chapter!r}; the chapters are {sorted(SETTINGS)}")
     if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {list(PROFILES)} "
-                         f"(ci: tests, quick: a laptop CPU, paper: the papers' own settings)")
+        raise ValueError(
+            f"unknown profile {profile!r}; choose one of {list(PROFILES)} "
+            f"(ci: tests, quick: a laptop CPU, paper: the papers' own settings)"
+        )
     values = dict(SETTINGS[chapter][profile])
     for key, value in (overrides or {}).items():
         if key not in values:
-            raise ValueError(f"unknown override {key!r} for {chapter}; "
-                             f"the settings are {sorted(values)}")
+            raise ValueError(f"unknown override {key!r} for {chapter}; the settings are {sorted(values)}")
         if not _same_kind(values[key], value):
-            raise ValueError(f"override {key}={value!r} should be like {values[key]!r} "
-                             f"({type(values[key]).__name__})")
+            raise ValueError(f"override {key}={value!r} should be like {values[key]!r} ({type(values[key]).__name__})")
         values[key] = tuple(map(tuple, value)) if key.endswith("pairs") else value
     return Settings(values)

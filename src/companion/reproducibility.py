@@ -1,4 +1,5 @@
 """Seeds and determinism in one call, made first by every chapter."""
+
 from __future__ import annotations
 
 import contextlib
@@ -33,6 +34,7 @@ def import_tensorflow():
     if "tensorflow" not in sys.modules:
         with _stderr_silenced():
             import tensorflow  # noqa: F401
+
             tensorflow.config.list_physical_devices()  # device discovery logs too
         # Python-side warnings (retracing notices with memory addresses) would reach notebooks.
         tensorflow.get_logger().setLevel("ERROR")
@@ -61,10 +63,12 @@ def seed_everything(seed: int = 0) -> str:
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     gpus = tf.config.list_physical_devices("GPU")
-    device = (f"{len(gpus)} GPU(s)" if gpus else
-              f"CPU ({os.cpu_count()} cores, oneDNN kernels {'on' if onednn_enabled() else 'off'})")
-    return (f"seed {seed}, deterministic ops, TensorFlow {tf.__version__}, "
-            f"Keras {keras.__version__}, {device}")
+    device = (
+        f"{len(gpus)} GPU(s)"
+        if gpus
+        else f"CPU ({os.cpu_count()} cores, oneDNN kernels {'on' if onednn_enabled() else 'off'})"
+    )
+    return f"seed {seed}, deterministic ops, TensorFlow {tf.__version__}, Keras {keras.__version__}, {device}"
 
 
 def perturbation_seed() -> int | None:

@@ -1,0 +1,1 @@
+"""One folder per paper of the book (and the synthesis), named as its chapter in ``book/notebooks/``."""

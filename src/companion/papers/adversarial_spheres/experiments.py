@@ -1,0 +1,375 @@
+"""The experiments of Gilmer et al. (2018) on the concentric spheres: the manifold attack, the
+slices and sweeps of Sections 3 to 5, and the chapter's measurements one call per cell. The
+networks and their training are in :mod:`~companion.papers.adversarial_spheres.networks`, the
+closed forms in :mod:`~companion.papers.adversarial_spheres.theory`.
+
+Points are rows ``(n, d)``; class 0 is the inner sphere (radius 1), class 1 the outer one
+(radius ``R``, 1.3 in the paper). A model returns one logit per point, positive for "outer".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from companion.papers.adversarial_spheres import networks
+from companion.papers.adversarial_spheres.theory import (
+    R_OUTER,
+    cap_distance,
+    clt_error_rate,
+    labelled_sample,
+    monte_carlo_error_rate,
+    sample,
+    wrong_alphas,
+)
+
+# --- attacks -----------------------------------------------------------------------------------
+
+
+def manifold_attack(
+    model, x, steps: int, step_size: float, stop_at_first_error: bool = True, stay_on_sphere: bool = True
+):
+    """PGD that stays on the data manifold: ascend the loss of the true class (inner points push
+    the logit up, outer points down) by normalized gradient steps, projecting back to ``||x||``.
+
+    ``stop_at_first_error=True`` gives the nearest-error variant (each point stops at its first
+    misclassification); ``False`` the worst-case variant (all ``steps``). ``x``: ``(n, d)`` points
+    of either sphere; the label is read from the norm. ``stay_on_sphere=False`` drops the
+    projection: the walk then leaves the manifold. Returns ``(x_adv, fooled)``.
+    """
+    import tensorflow as tf
+
+    x0 = tf.convert_to_tensor(np.asarray(x, np.float32))
+    radius = tf.norm(x0, axis=1, keepdims=True)
+    outer = tf.cast(radius[:, 0] > (1 + R_OUTER) / 2, tf.float32)
+    direction = 1.0 - 2.0 * outer  # +1: push the logit up (inner points), -1: down (outer points)
+
+    def is_fooled(logit):
+        return tf.not_equal(tf.cast(logit > 0, tf.float32), outer)
+
+    @tf.function(jit_compile=False)
+    def run():
+        xa = x0
+        for _ in tf.range(steps):
+            with tf.GradientTape() as tape:
+                tape.watch(xa)
+                logit = model(xa, training=False)[:, 0]
+                objective = tf.reduce_sum(direction * logit)
+            g = tape.gradient(objective, xa)
+            active = tf.ones_like(outer, tf.bool)
+            if stop_at_first_error:
+                active = tf.logical_not(is_fooled(logit))
+                if not tf.reduce_any(active):  # every point has stopped: the rest changes nothing
+                    break
+            moved = xa + step_size * g / tf.maximum(tf.norm(g, axis=1, keepdims=True), 1e-12)
+            if stay_on_sphere:
+                moved = radius * moved / tf.norm(moved, axis=1, keepdims=True)
+            xa = tf.where(active[:, None], moved, xa)
+        return xa, is_fooled(model(xa, training=False)[:, 0])
+
+    xa, fooled = run()
+    return xa.numpy(), fooled.numpy()
+
+
+# --- experiments -------------------------------------------------------------------------------
+
+
+def nearest_other_class(model, x, steps: int, step_size: float):
+    """Off the manifold: from inner-sphere points ``x``, normalized gradient steps that raise the
+    logit anywhere in space, each stopped at its first point classified as outer. Returns
+    ``(x_adv, found)``; the distances and norms of ``x_adv`` are what the paper reports."""
+    return manifold_attack(model, x, steps, step_size, stop_at_first_error=True, stay_on_sphere=False)
+
+
+def plane_predictions(model, u, v, extent: float, resolution: int) -> np.ndarray:
+    """Logits on the plane spanned by orthonormal ``u, v`` (``(d,)``): ``(resolution, resolution)``
+    over ``[-extent, extent]^2``, rows along ``v``."""
+    t = np.linspace(-extent, extent, resolution)
+    a, b = np.meshgrid(t, t)
+    points = (a.reshape(-1, 1) * u + b.reshape(-1, 1) * v).astype(np.float32)
+    logits = np.concatenate(
+        [np.asarray(model(points[i : i + 20000], training=False)).ravel() for i in range(0, len(points), 20000)]
+    )
+    return logits.reshape(resolution, resolution)
+
+
+def orthonormal(u, v=None, rng=None):
+    """``u`` normalized, and ``v`` (random when None) made orthogonal to it and normalized."""
+    u = np.asarray(u, np.float64) / np.linalg.norm(u)
+    v = rng.standard_normal(u.shape) if v is None else np.asarray(v, np.float64)
+    v = v - (v @ u) * u
+    return u, v / np.linalg.norm(v)
+
+
+def worst_loss_and_errors(model, d: int, n: int, steps: int, step_size: float, rng) -> tuple:
+    """Worst-case manifold attack from ``n`` points: mean loss of the attacked points and the
+    share of them that end misclassified."""
+    x, y = labelled_sample(n, d, rng)
+    x_adv, fooled = manifold_attack(model, x, steps, step_size, stop_at_first_error=False)
+    logit = np.asarray(model(x_adv, training=False), np.float64).ravel()
+    return float(np.mean(np.logaddexp(0, logit) - y * logit)), float(np.mean(fooled))
+
+
+def tradeoff_point(model, d: int, n_eval: int, n_points: int, steps: int, step_size: float, rng, max_rate: float = 0.5):
+    """Figure 5: inner-sphere error rate (``n_eval`` samples) and mean distance to the nearest
+    error found by the nearest-error manifold attack from ``n_points`` inner points (points
+    where no error was found count at the distance the attack had walked). Returns ``(rate,
+    mean distance, share of points where an error was found)``.
+
+    Theorem 5.1 speaks of small error sets, so a snapshot whose rate is 0 or at least
+    ``max_rate`` is not attacked: its distance and share are NaN. Its attack points are drawn
+    all the same, so that the later snapshots see the same random numbers either way."""
+    rate = networks.error_rates(model, d, n_eval, rng, which=("inner",))["inner"]["rate"]
+    x = sample(n_points, d, 1.0, rng).astype(np.float32)
+    if not 0 < rate < max_rate:
+        return rate, float("nan"), float("nan")
+    x_adv, fooled = manifold_attack(model, x, steps, step_size)
+    dist = np.linalg.norm(x_adv - x, axis=1)
+    return rate, float(dist.mean()), float(fooled.mean())
+
+
+def first_error_step(steps, error_share) -> float:
+    """The first logged training step at which any attacked point ended misclassified, or nan.
+    ``steps``, ``error_share``: ``(k,)``, as the perfect-initialization run logs them."""
+    hit = np.flatnonzero(np.asarray(error_share) > 0)
+    return float(np.asarray(steps)[hit[0]]) if hit.size else float("nan")
+
+
+def mean_where(values, mask, *, every: bool = False) -> float:
+    """The mean of ``values[mask]`` (both ``(n,)``); nan when ``mask`` selects no point or, with
+    ``every=True``, when it leaves any point out (a mean over some points only is not judged)."""
+    mask = np.asarray(mask, bool)
+    if not (mask.all() if every else mask.any()):
+        return float("nan")
+    return float(np.asarray(values)[mask].mean())
+
+
+@dataclass(frozen=True)
+class NearestErrors:
+    """Section 3's three attacks from the same ``n`` inner-sphere points. Each field is ``(n,)``
+    except ``x_worst`` ``(n, d)``."""
+
+    x_worst: np.ndarray  # the points after the worst-case manifold attack
+    fooled: np.ndarray  # the nearest-error manifold attack found an error
+    dist: np.ndarray  # how far the nearest-error attack walked
+    fooled_worst: np.ndarray  # misclassified after the worst-case attack
+    found_off: np.ndarray  # a point classified as outer was found off the manifold
+    dist_off: np.ndarray  # its distance from the starting point
+    norm_off: np.ndarray  # its norm
+
+    def report(self) -> str:
+        """Three lines: how often each attack succeeded, and the mean distances (and norm) where
+        it did (nan where it never did)."""
+        n = len(self.fooled)
+        return (
+            f"nearest error on the inner sphere: found for {self.fooled.sum()} of {n} points, "
+            f"mean distance {mean_where(self.dist, self.fooled):.3f}\n"
+            f"worst-case attack: {self.fooled_worst.sum()} of {n} points end misclassified\n"
+            f"nearest point classified as outer: found for {self.found_off.sum()}, mean distance "
+            f"{mean_where(self.dist_off, self.found_off):.4f}, "
+            f"mean norm {mean_where(self.norm_off, self.found_off):.3f}"
+        )
+
+
+def nearest_errors(model, x0, *, steps: int, step_size: float) -> NearestErrors:
+    """Section 3: from inner-sphere points ``x0`` ``(n, d)``, the nearest-error and the worst-case
+    manifold attacks and the search for the nearest point classified as outer (off the manifold),
+    each ``steps`` normalized gradient steps of ``step_size``."""
+    x_near, fooled = manifold_attack(model, x0, steps, step_size)
+    dist = np.linalg.norm(x_near - x0, axis=1)
+    x_worst, fooled_worst = manifold_attack(model, x0, steps, step_size, stop_at_first_error=False)
+    x_off, found_off = nearest_other_class(model, x0, steps, step_size)
+    dist_off, norm_off = np.linalg.norm(x_off - x0, axis=1), np.linalg.norm(x_off, axis=1)
+    return NearestErrors(x_worst, fooled, dist, fooled_worst, found_off, dist_off, norm_off)
+
+
+def slice_planes(x0, x_worst, rng) -> list:
+    """Figure 1's three planes, ``(title, u, v)`` with ``u, v`` orthonormal ``(d,)``: two random
+    directions; a random one and the attacked point that moved farthest; the two that moved
+    farthest. ``x0``, ``x_worst``: ``(n, d)`` before and after the worst-case attack. Draws three
+    standard normal ``(d,)`` vectors from ``rng``."""
+    d = x0.shape[1]
+    worst = x_worst[np.argmax(np.linalg.norm(x_worst - x0, axis=1))]
+    return [
+        ("two random directions", *orthonormal(rng.standard_normal(d), None, rng)),
+        ("random and adversarial", *orthonormal(worst, None, rng)),
+        (
+            "two adversarial directions",
+            *orthonormal(worst, x_worst[np.argsort(np.linalg.norm(x_worst - x0, axis=1))[-2]]),
+        ),
+    ]
+
+
+def dimension_sweep(
+    dims, rng, *, train_steps: int, points: int, attack_steps: int, step_size: float, seed: int
+) -> dict:
+    """Section 3's sweep: at each ``d`` of ``dims``, the ReLU network trained ``train_steps``
+    online, then the worst-case manifold attack from ``points`` points of both spheres (drawn from
+    ``rng``). Returns ``{d: fooled}``, ``fooled`` ``(points,)``: that point ended misclassified."""
+    found = {}
+    for dim in dims:
+        net, _ = networks.trained("relu", dim, train_steps, seed=seed)
+        xs, _ = labelled_sample(points, dim, rng)
+        _, found[dim] = manifold_attack(net, xs, attack_steps, step_size, stop_at_first_error=False)
+    return found
+
+
+def largest_clean_dim(found: dict) -> int:
+    """The largest ``d`` of a :func:`dimension_sweep` ``{d: fooled}`` at which no attacked point
+    ended misclassified; 0 when there is none."""
+    clean_dims = [dim for dim, fooled in found.items() if not fooled.any()]
+    return max(clean_dims) if clean_dims else 0
+
+
+def trained_quadratic_alphas(d: int, *, steps: int, train_size: int, seed: int, learning_rate: float) -> dict:
+    """Section 4: the sorted ``alpha_i`` ``(d,)`` of the quadratic network trained ``steps`` Adam
+    steps online and on a fixed set of ``train_size`` points: ``{"online": ..., "N = <train_size>":
+    ...}``, in that order."""
+    online, _ = networks.trained("quadratic", d, steps, seed=seed, learning_rate=learning_rate)
+    fixed, _ = networks.trained("quadratic", d, steps, train_size=train_size, seed=seed, learning_rate=learning_rate)
+    return {"online": networks.quadratic_alphas(online), f"N = {train_size}": networks.quadratic_alphas(fixed)}
+
+
+def alphas_report(alphas: dict) -> str:
+    """One line per ``{name: alphas}`` entry (``(d,)`` each): how many ``alpha_i`` lie outside
+    ``[1/R^2, 1]``, their range and the CLT error rate of Proposition 4.1."""
+    return "\n".join(
+        f"{name:12s}: {wrong_alphas(a)} of {len(a)} alphas outside [1/R^2, 1]; "
+        f"alpha range {a.min():.3f}-{a.max():.3f}; CLT error rate {clt_error_rate(a):.1e}"
+        for name, a in alphas.items()
+    )
+
+
+def clt_against_monte_carlo(d: int, spreads, *, n: int, rng) -> list:
+    """Proposition 4.1 on random boundaries with measurable error rates: for each spread,
+    ``alpha ~ N(1, spread^2)`` ``(d,)`` from ``rng``, then its CLT error rate and a Monte Carlo
+    estimate from ``n`` inner-sphere points (also from ``rng``). Returns ``[(spread, clt, mc)]``."""
+    rows = []
+    for spread in spreads:
+        a = rng.normal(1.0, spread, size=d)
+        predicted, measured = clt_error_rate(a), monte_carlo_error_rate(a, n, rng)
+        rows.append((spread, predicted, measured))
+    return rows
+
+
+class PerfectStartLog(NamedTuple):
+    """The log of :func:`train_from_perfect_start`: every how many steps it logged, and ``(k,)``
+    arrays of the logged steps, the average loss, the worst-case loss and the share of attacked
+    points misclassified."""
+
+    every: int
+    steps: np.ndarray
+    avg_loss: np.ndarray
+    worst_loss: np.ndarray
+    error_share: np.ndarray
+
+
+def train_from_perfect_start(
+    d: int,
+    rng,
+    *,
+    steps: int,
+    seed: int,
+    hidden: int = 1000,
+    logs: int = 10,
+    loss_points: int = 5000,
+    attack_points: int = 20,
+    attack_steps: int = 200,
+    attack_step_size: float = 0.01,
+) -> PerfectStartLog:
+    """Figure 3 (right): the quadratic network of ``hidden`` units started with every alpha
+    correct (:func:`perfect_initialization`), trained ``steps`` online and logged about ``logs``
+    times: the mean loss on ``loss_points`` fresh points, then the worst-case manifold attack
+    (``attack_steps`` of ``attack_step_size``) from ``attack_points`` points, both drawn from
+    ``rng`` in that order."""
+    perfect = networks.perfect_initialization(d, hidden)
+    every = max(1, steps // logs)
+    log = networks.train(
+        perfect,
+        d,
+        steps,
+        seed=seed,
+        log_every=every,
+        on_log=lambda t, m: (
+            t,
+            networks.mean_loss(m, d, loss_points, rng),
+            *worst_loss_and_errors(m, d, attack_points, attack_steps, attack_step_size, rng),
+        ),
+    )
+    return PerfectStartLog(every, *map(np.array, zip(*log)))
+
+
+def training_set_label(n: int) -> str:
+    """``"online"`` for ``n = 0``, else ``"N = <n>"``."""
+    return "online" if n == 0 else f"N = {n}"
+
+
+def tradeoff_snapshots(
+    d: int,
+    rng,
+    *,
+    names,
+    sizes,
+    steps: int,
+    log_every: int,
+    n_eval: int,
+    n_points: int,
+    attack_steps: int,
+    step_size: float,
+    quad_learning_rate: float,
+    seed: int,
+    relu_learning_rate: float = 1e-4,
+) -> list:
+    """Figure 5: each network named in ``names`` (:func:`networks.network`), freshly seeded,
+    trained ``steps`` on each training-set size of ``sizes`` (0: online), every ``log_every`` steps
+    a :func:`tradeoff_point` (``n_eval`` samples, ``n_points`` attacked, ``attack_steps`` of
+    ``step_size``, from ``rng``). The quadratic networks train at ``quad_learning_rate``, the ReLU
+    networks at ``relu_learning_rate`` (Section 3's). Returns the snapshots where every attack
+    found an error: ``[(label, error rate, mean distance, 1.0)]``, label ``"<network>, <set>"``."""
+    import keras
+
+    points = []
+    for name, n in [(name, n) for name in names for n in sizes]:
+        keras.utils.set_random_seed(seed)
+        net = networks.network(name, d)
+        label = f"{name}, " + training_set_label(n)
+        lr = quad_learning_rate if name.startswith("quad") else relu_learning_rate
+        logs = networks.train(
+            net,
+            d,
+            steps,
+            learning_rate=lr,
+            train_size=n or None,
+            seed=seed,
+            log_every=log_every,
+            on_log=lambda t, m: tradeoff_point(m, d, n_eval, n_points, attack_steps, step_size, rng),
+        )
+        # tradeoff_point attacks only small error sets (0 < rate < 1/2; NaN else): keep the
+        # snapshots where every attack found an error
+        points += [(label, rate, dist, found) for rate, dist, found in logs if found == 1.0]
+    return points
+
+
+def cap_ratios(points, d: int, name: str | None = None) -> list:
+    """Distance to the nearest error over Theorem 5.1's optimum (:func:`theory.cap_distance`) for
+    each snapshot ``(label, rate, distance, found)`` of :func:`tradeoff_snapshots`, or only for
+    those of the network called ``name``."""
+    return [
+        dist / cap_distance(rate, d) for label, rate, dist, _ in points if name is None or label.startswith(name + ",")
+    ]
+
+
+def tradeoff_report(points, d: int, names) -> str:
+    """How many snapshots of :func:`tradeoff_snapshots` have a measurable error rate, the median
+    and range of their :func:`cap_ratios`, then one line per network named in ``names``."""
+    ratios = cap_ratios(points, d)
+    lines = [
+        f"{len(points)} snapshots with a measurable error rate; distance / optimum: "
+        + (f"median {np.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}" if ratios else "none")
+    ]
+    for name in names:
+        mine = cap_ratios(points, d, name)
+        lines.append(f"  {name}: {len(mine)} snapshots" + (f", median ratio {np.median(mine):.2f}" if mine else ""))
+    return "\n".join(lines)

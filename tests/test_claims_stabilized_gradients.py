@@ -1,0 +1,78 @@
+"""The stabilized-gradients chapter's verdict rules, each on inputs that make it pass and inputs
+that make it fail, with the boundaries worked out by hand (accuracies as the rules take them)."""
+
+import pytest
+
+from companion.papers.stabilized_gradients import claims, experiments, tables
+
+
+@pytest.mark.parametrize(
+    "plain, strongest, verdict",
+    [
+        (0.30, 0.00, "not robust"),  # plain FGSM already fools most images: nothing to unmask
+        (0.49, 0.49, "not robust"),  # just under one half, whatever the stronger attacks do
+        (0.90, 0.10, "masking"),  # 0.10 < 0.90 - 0.2 = 0.70
+        (0.50, 0.00, "masking"),  # exactly one half counts as apparent robustness
+        (0.90, 0.80, "survives"),  # 0.80 is not below 0.70
+        (0.95, 0.95, "survives"),
+    ],
+)
+def test_masking_verdict(plain, strongest, verdict):
+    assert claims.masking_verdict(plain, strongest) == verdict
+
+
+def test_masking_verdict_gap_is_strict_and_thresholds_are_keywords():
+    # 0.75 - 0.25 = 0.5 exactly in binary floating point: the gap must be exceeded, not met
+    assert claims.masking_verdict(0.75, 0.5, gap=0.25) == "survives"
+    assert claims.masking_verdict(0.75, 0.4999, gap=0.25) == "masking"
+    assert claims.masking_verdict(0.75, 0.0, robust=0.8) == "not robust"
+    assert claims.masking_verdict(0.6, 0.1, robust=0.5, gap=0.2) == "masking"
+
+
+def test_the_chapter_thresholds_are_one_half_and_one_fifth():
+    assert (claims.APPARENT_ROBUSTNESS, claims.MASKING_GAP) == (0.5, 0.2)
+
+
+@pytest.mark.parametrize(
+    "shares, passed", [([0.1, 0.8], True), ([0.51, 0.0], True), ([0.5, 0.5], False), ([0.0, 0.0], False)]
+)
+def test_gradient_mostly_zero_needs_more_than_half_for_one_loss(shares, passed):
+    assert claims.gradient_mostly_zero(shares) is passed
+
+
+@pytest.mark.parametrize(
+    "accuracy, plain, expected",
+    [
+        (20.0, 90.0, (True, True)),  # robust to plain FGSM, broken by the stabilized one
+        (49.9, 50.0, (True, True)),  # plain FGSM exactly at the threshold is the premise
+        (50.0, 90.0, (False, True)),  # 50% is not below 50%
+        (2.0, 49.9, (True, False)),  # no robustness to break
+    ],
+)
+def test_robustness_collapses(accuracy, plain, expected):
+    assert claims.robustness_collapses(accuracy, plain) == expected
+
+
+@pytest.mark.parametrize("accuracy, passed", [(89.0, True), (89.5, False), (94.43, False)])
+def test_below_paper_figure_by_more_than_five_points(accuracy, passed):
+    # Table 1's saturated sigmoid MLP: 94.43 - 5 = 89.43
+    assert claims.below_paper_figure(accuracy, 94.43) is passed
+
+
+@pytest.mark.parametrize("accuracies, passed", [([0.0, 0.05], True), ([0.0, 0.051], False), ([0.3], False)])
+def test_all_fall_to_zero(accuracies, passed):
+    assert claims.all_fall_to_zero(accuracies) is passed
+
+
+def test_plain_fgsm_is_the_better_cross_entropy_only():
+    accuracies = {"cross_entropy": 0.2, "clipped_cross_entropy": 0.7, "logit_margin": 0.9}
+    assert experiments.plain_fgsm(accuracies) == 0.7
+
+
+def test_verdict_lines_follow_the_verdict():
+    assert tables.masking_verdict("cnn", "masking", plain=0.9).endswith("gradient masking, as the critique says")
+    assert tables.masking_verdict("cnn", "survives", plain=0.9).endswith("survives the stronger attacks")
+    not_robust = tables.masking_verdict("cnn", "not robust", plain=0.033)
+    assert "(3.3%)" in not_robust and not_robust.endswith("no apparent robustness to unmask")
+    assert tables.readout_verdict(0.9, 0.0, 0.0, "masking").endswith(": masking, as the critique says")
+    assert tables.readout_verdict(0.16, 0.0, 0.0, "not robust").endswith(": no masking")
