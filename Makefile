@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-PROFILE ?= quick
+PROFILE ?= $(or $(COMPANION_PROFILE),quick)
 OVERRIDES ?= {}
 PYTHON ?= python3
 CHAPTERS := $(patsubst book/notebooks/%.md,%,$(sort $(wildcard book/notebooks/*.md)))
@@ -31,7 +31,8 @@ endif
 .PHONY: help env book chapter chapters lint test reference portability calibrate browser-test lock benchmark clean
 
 help:
-	@echo "make book      [PROFILE=quick|ci|paper]  run every chapter, then build the HTML book"
+	@echo "make book      [PROFILE=quick|ci|paper]  the HTML book: runs the stale chapters, then builds"
+	@echo "                                         (the same as COMPANION_PROFILE=... jupyter-book build book/)"
 	@echo "make test                                lint, unit tests, then each ci chapter checked against tests/reference/"
 	@echo "make lint                                ruff: the lint rules and the format of pyproject.toml"
 	@echo "make chapter   CHAPTER=<slug> [PROFILE=] [OVERRIDES='{setting: value}']"
@@ -103,9 +104,12 @@ $(addprefix run-,$(CHAPTERS)): run-%: $$(addprefix run-,$$($$*.after))
 	  $(MAKE) --no-print-directory chapter CHAPTER=$* PROFILE=$(PROFILE)
 	@echo "chapter $* ($(PROFILE)): finished $$(date +%T)"
 
-book: chapters
-	$(BIN)python -m companion.book.scorecard book/chapters book/scorecard.md
-	$(BIN)jupyter-book build --all --warningiserror --keep-going book/
+# The book: `jupyter-book build book/` itself runs every chapter whose executed notebook is missing
+# or stale and gathers the scorecard (book/_ext/execute_chapters.py), under $COMPANION_PROFILE;
+# a second build with nothing changed executes nothing. `make chapters BOOK_JOBS=2` first runs
+# them side by side instead.
+book: $(ENV_STAMP)
+	COMPANION_PROFILE=$(PROFILE) $(BIN)jupyter-book build --warningiserror --keep-going book/
 	@echo "The book: book/_build/html/index.html"
 
 # The code's lint and format (pyproject.toml [tool.ruff]); `ruff format .` mends the format. The

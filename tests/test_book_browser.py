@@ -189,3 +189,29 @@ def test_scorecard_page_reads_at_desktop_and_phone_width(width, server, browser)
         assert not problems, f"at {width} px: " + "; ".join(problems)
     finally:
         browser.set_window_size(1300, 1800)
+
+
+# In a chapter: every code block and printed output shows its lines whole at the page's width
+# (no sideways scrolling, nothing cut off), and every cell shows its printed text as one box.
+_CELL_PROBLEMS = """
+const problems = [];
+for (const pre of document.querySelectorAll('div.cell div.cell_input pre, div.cell div.cell_output pre, div.cell div.cell_output table')) {
+  if (pre.scrollWidth > pre.clientWidth + 1)
+    problems.push('scrolls sideways (' + pre.scrollWidth + ' > ' + pre.clientWidth + ' px): '
+                  + pre.innerText.split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 70));
+}
+for (const [k, cell] of [...document.querySelectorAll('div.cell')].entries()) {
+  const streams = cell.querySelectorAll('div.cell_output .output.stream');
+  if (streams.length > 1) problems.push('cell ' + (k + 1) + ' shows ' + streams.length + ' boxes of printed text');
+}
+return problems.slice(0, 20);
+"""
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_cells_fit_the_page_in_one_box_each(chapter, server, browser):
+    browser.set_window_size(1300, 1800)
+    _open(browser, f"{server}/chapters/{chapter}.html")
+    assert browser.execute_script("return document.querySelectorAll('div.cell').length") > 5
+    problems = browser.execute_script(_CELL_PROBLEMS)
+    assert not problems, f"{chapter} at 1300 px: " + "; ".join(problems)

@@ -249,3 +249,57 @@ def test_command_line_errors_are_one_line(argv, says, tmp_path, capsys, monkeypa
     err = capsys.readouterr().err.strip()
     assert says in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "out.ipynb").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["run", "boundary_tilting", "ci", "FILE/out.ipynb"], "cannot write to"),  # a file stands where a folder must
+        (
+            ["run", "boundary_tilting", "ci", "OUT"],
+            "does not exist. Set COMPANION_DATA_DIR to a folder holding mnist.npz",
+        ),
+        (["run", "boundary_tilting", "ci", "OUT", "--overrides", "{lenet_epochs: three}"], "lenet_epochs"),
+        (["compare", "MISSING", "MISSING"], "no notebook"),
+        (["compare", "FILE", "FILE"], "is not a notebook"),
+        (["times", "MISSING"], "no notebook"),
+    ],
+)
+def test_more_command_line_errors_are_one_line(argv, says, tmp_path, capsys, monkeypatch):
+    """An unwritable output folder, missing data, a wrongly typed setting, a missing or foreign
+    notebook: one line on stderr, status 2, before any chapter runs."""
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))  # holds no mnist.npz
+    (tmp_path / "file").write_text("not a folder, not a notebook")
+    names = {"OUT": tmp_path / "out.ipynb", "FILE": tmp_path / "file", "MISSING": tmp_path / "none.ipynb"}
+    argv = [a.replace(a.split("/")[0], str(names[a.split("/")[0]])) if a.split("/")[0] in names else a for a in argv]
+    assert chapters.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out.ipynb").exists()
+
+
+def test_consecutive_prints_become_one_box_and_read_the_same():
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("...")
+    cell.outputs = [
+        out("stream", name="stdout", text="a 1\n"),
+        out("stream", name="stdout", text="b 2\n"),
+        out("stream", name="stderr", text="warning\n"),
+        out("stream", name="stdout", text="c 3\n"),
+        out("display_data", data={"text/plain": "<Figure>"}),
+        out("stream", name="stdout", text="d 4\n"),
+        out("stream", name="stdout", text=["e 5\n", "f 6\n"]),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("text")])
+    before = comparison.output_text(cell)
+    chapters.merge_streams(nb)
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in cell.outputs] == [
+        ("stream", "stdout", "a 1\nb 2\n"),
+        ("stream", "stderr", "warning\n"),
+        ("stream", "stdout", "c 3\n"),
+        ("display_data", None, None),
+        ("stream", "stdout", "d 4\ne 5\nf 6\n"),
+    ]
+    assert comparison.output_text(cell) == before

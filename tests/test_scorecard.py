@@ -126,3 +126,19 @@ def test_claims_link_to_the_section_that_makes_them():
     }
     found = sc.claim_sections(nb, ["table1.cnn.clean", "k.gain", "k.plain", "absent"])
     assert found == {"table1.cnn.clean": "table-1-clean-and-fgsm-accuracy", "k.gain": "kurtosis", "k.plain": "kurtosis"}
+
+
+def test_the_command_line_says_in_one_line_what_is_wrong(tmp_path, capsys):
+    from companion.book import scorecard as page
+
+    (tmp_path / "file").write_text("")
+    for argv, says in (
+        ([], "usage:"),
+        ([str(tmp_path / "none"), str(tmp_path / "out.md")], "no folder"),
+        ([str(tmp_path), str(tmp_path / "file" / "out.md")], "cannot write"),
+    ):
+        assert page.main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert says in err and len(err.splitlines()) == 1, err
+    assert page.main([str(tmp_path), str(tmp_path / "out.md")]) == 0
+    assert (tmp_path / "out.md").read_text().startswith("# Scorecard")

@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from companion import files
+from companion import files, profiles
+from companion.book import staleness
 from companion.book.comparison import compare
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -54,6 +56,27 @@ def strip_images(nb) -> None:
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata.pop("papermill", None)
+
+
+def merge_streams(nb) -> None:
+    """One box per stream: consecutive ``stdout`` (or ``stderr``) outputs of a cell, which papermill
+    keeps apart when a cell prints while it computes, become one output with their texts joined
+    (the text a reader sees, and :func:`~companion.book.comparison.output_text`, are unchanged)."""
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (
+                out.get("output_type") == "stream"
+                and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == out.get("name")
+            ):
+                previous["text"] = "".join(previous["text"]) + "".join(out.get("text", ""))
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = merged
 
 
 def merge_parameters(nb) -> None:
@@ -89,6 +112,28 @@ def source(slug: str, root: str | os.PathLike = ".") -> Path:
     return path
 
 
+_DATASET = re.compile(r"\bload_(mnist|cifar10)\(")
+
+
+def check_inputs(slugs, out_dir: str | os.PathLike, root: str | os.PathLike = ".") -> None:
+    """Before any chapter of ``slugs`` runs: ``out_dir`` can be written, and every data set the
+    chapters load is there (ValueError or OSError otherwise, one line: what and how to mend it)."""
+    from companion import data
+
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out_dir).close()
+    except OSError as error:
+        raise OSError(f"cannot write to {out_dir} ({error.strerror}); choose a folder you can write to") from None
+    needed = sorted({name for slug in slugs for name in _DATASET.findall(source(slug, root).read_text())})
+    for name in needed:
+        try:
+            data.load(name)
+        except data.DataError as error:
+            raise ValueError(" ".join(str(error).split())) from None
+
+
 def execute(
     slug: str,
     profile: str,
@@ -98,6 +143,7 @@ def execute(
     results_dir: str | None = None,
     cache_dir: str | None = None,
     images: bool = True,
+    progress: bool = False,
 ):
     """Run chapter ``slug`` under ``profile`` with papermill; write it to ``out`` atomically.
 
@@ -105,15 +151,16 @@ def execute(
     The kernel runs in ``out``'s folder, with ``$COMPANION_RESULTS_DIR`` (the scorecard JSON)
     and ``$COMPANION_CACHE`` set when given. An unknown chapter, profile or setting fails
     before any work. When a cell fails, ``out`` is left as it was and the error names the
-    partly executed notebook. Returns the executed notebook node.
+    partly executed notebook. ``progress`` shows papermill's bar of the cells on stderr. The
+    executed notebook records what it was computed from (:func:`staleness.fingerprint`, and the
+    overrides) in ``metadata.companion``. Returns the executed notebook node.
     """
     import jupytext
     import papermill
 
-    from companion import profiles
-
     path = source(slug, root)
     profiles.settings(slug, profile, overrides)
+    record = {**staleness.fingerprint(slug, profile, root), "overrides": dict(overrides or {})}
     nb = jupytext.read(path)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +174,7 @@ def execute(
                 kernel_name="python3",
                 cwd=str(out.parent),
                 log_output=False,
-                progress_bar=False,
+                progress_bar=progress,
             )
         except papermill.PapermillExecutionError as error:
             raise RuntimeError(
@@ -136,6 +183,8 @@ def execute(
                 f"executed notebook is {work / f'{slug}.ipynb'}"
             ) from None
     merge_parameters(executed)
+    merge_streams(executed)
+    executed.metadata[staleness.KEY] = record
     if not images:
         strip_images(executed)
     write_atomic(executed, out)
@@ -157,6 +206,18 @@ def cell_times(nb) -> list[tuple[int, float, str]]:
         ((k, float(t), src.strip().splitlines()[0] if src.strip() else "") for k, t, src in times if t is not None),
         key=lambda row: -row[1],
     )
+
+
+def _read(path: str):
+    """An executed notebook; OSError with one line if it is missing or not a notebook."""
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise OSError(f"no notebook {path}: give the path of an executed chapter (.ipynb)") from None
+    except (ValueError, nbformat.reader.NotJSONError) as error:
+        raise OSError(f"{path} is not a notebook ({' '.join(str(error).split())[:80]})") from None
 
 
 def main(argv=None) -> int:
@@ -182,10 +243,13 @@ def main(argv=None) -> int:
     times.add_argument("--top", type=int, default=5)
     args = parser.parse_args(argv)
     if args.command == "times":
-        import nbformat
-
-        for path in args.executed:
-            rows = cell_times(nbformat.read(path, as_version=4))
+        try:
+            executed = [(path, _read(path)) for path in args.executed]
+        except OSError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        for path, nb in executed:
+            rows = cell_times(nb)
             print(f"{path}: {sum(t for _, t, _ in rows):.0f} s in {len(rows)} cells")
             for k, t, first in rows[: args.top]:
                 print(f"  cell {k:3d} {t:8.1f} s  {first[:70]}")
@@ -205,6 +269,9 @@ def main(argv=None) -> int:
                 ) from None
             if not isinstance(overrides, dict):
                 raise ValueError(f"--overrides must be a mapping, not {args.overrides!r}")
+            source(args.slug)  # the chapter, then its profile and settings, then the folder and the data
+            profiles.settings(args.slug, args.profile, overrides)
+            check_inputs([args.slug], Path(args.out).resolve().parent)
             execute(
                 args.slug,
                 args.profile,
@@ -214,16 +281,19 @@ def main(argv=None) -> int:
                 cache_dir=args.cache_dir,
                 images=not args.strip_images,
             )
-        except (ValueError, FileNotFoundError, RuntimeError) as error:
-            print(f"error: {error}", file=sys.stderr)
+        except (ValueError, OSError, RuntimeError) as error:
+            print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
             return 2
         return 0
-    import nbformat
 
-    reference = nbformat.read(args.reference, as_version=4)
+    try:
+        reference, runs = _read(args.reference), [(path, _read(path)) for path in args.run]
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     status = 0
-    for path in args.run:
-        problems = compare(reference, nbformat.read(path, as_version=4))
+    for path, run_nb in runs:
+        problems = compare(reference, run_nb)
         print(f"{path}: {'agrees with' if not problems else 'DIFFERS from'} {args.reference}")
         for p in problems:
             print("  " + p.replace("\n", "\n  "))

@@ -289,7 +289,14 @@ def main(argv=None) -> int:
     if len(args) != 2:
         print("usage: python -m companion.book.scorecard RESULTS_DIR OUT.md", file=sys.stderr)
         return 2
-    files.write_text(args[1], gather(args[0]))
+    if not Path(args[0]).is_dir():
+        print(f"error: no folder {args[0]}: give the folder of the executed chapters (book/chapters)", file=sys.stderr)
+        return 2
+    try:
+        files.write_text(args[1], gather(args[0]))
+    except OSError as error:
+        print(f"error: cannot write {args[1]} ({error.strerror}); choose a file you can write", file=sys.stderr)
+        return 2
     return 0
 
 

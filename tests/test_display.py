@@ -1,0 +1,37 @@
+import pytest
+
+from companion.display import Table
+
+TEXT = "net      clean    FGSM\nvanilla  98.10%   2.00%\nsaturated 97.50%  70.25%\n"
+
+
+def _table(**kw):
+    args = dict(text=TEXT, header=("net", "clean", "FGSM"),
+                rows=(("vanilla", "98.10%", "2.00%"), ("saturated", "97.50%", "70.25%")))  # fmt: skip
+    return Table(**{**args, **kw})
+
+
+def test_the_text_form_is_what_print_showed():
+    assert repr(_table()) == TEXT
+    assert repr(_table(text=TEXT.rstrip("\n"))) == TEXT  # a newline ends it, as print's did
+    assert repr(_table(title="FGSM accuracy", note="eps = 0.25")) == "FGSM accuracy\n" + TEXT + "eps = 0.25\n"
+
+
+def test_the_html_form_holds_the_same_cells():
+    page = _table(title="a <title>", note="n")._repr_html_()
+    assert page.count("<tr>") == 3 and page.count("<th>") == 3 and page.count("<td>") == 6
+    assert "<td>70.25%</td>" in page and "a &lt;title&gt;" in page and page.index("title") < page.index("<table")
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (dict(rows=(("vanilla", "98.10%", "2.00%"),)), "not 1 header line(s) and 1 rows"),
+        (dict(rows=(("vanilla", "98.10%", "2.00%"), ("saturated", "97.50%", "70.26%"))), "'70.26%' is not in its line"),
+        (dict(rows=(("vanilla", "2.00%", "98.10%"), ("saturated", "97.50%", "70.25%"))), "'98.10%' is not in its line"),
+        (dict(rows=(("vanilla", "98.10%"), ("saturated", "97.50%", "70.25%"))), "row 1 has 2 cells for 3 columns"),
+    ],
+)
+def test_cells_that_the_text_does_not_show_are_an_error(change, says):
+    with pytest.raises(ValueError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        _table(**change)
