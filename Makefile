@@ -75,7 +75,8 @@ chapter: $(ENV_STAMP)
 	$(BIN)python -m companion.book.chapters run $(CHAPTER) $(PROFILE) book/chapters/$(CHAPTER).ipynb \
 	  --results-dir $(abspath book/chapters) --overrides '$(OVERRIDES)'
 
-# Every chapter, BOOK_JOBS at a time (default one, on every core), each on its share of the cores.
+# Every stale chapter (companion.book.build --only), BOOK_JOBS at a time (default one, on every
+# core), each on its share of the cores.
 # A chapter that loads another one's cached networks waits for it (.after below), so no network is
 # trained twice; synthesis waits for all of them and runs alone, on every core. On 2 cores, two
 # side by side at one thread each built the ci chapters in 6.1 min against 8.9 one at a time
@@ -101,7 +102,7 @@ $(addprefix run-,$(CHAPTERS)): run-%: $$(addprefix run-,$$($$*.after))
 	@echo "chapter $* ($(PROFILE)): started $$(date +%T)"
 	threads=$(if $(filter synthesis,$*),$(CORES),$(call SHARE,$(BOOK_JOBS))); \
 	  TF_NUM_INTRAOP_THREADS=$$threads OMP_NUM_THREADS=$$threads OPENBLAS_NUM_THREADS=$$threads \
-	  $(MAKE) --no-print-directory chapter CHAPTER=$* PROFILE=$(PROFILE)
+	  COMPANION_PROFILE=$(PROFILE) $(BIN)python -m companion.book.build --only $*
 	@echo "chapter $* ($(PROFILE)): finished $$(date +%T)"
 
 # The book: `jupyter-book build book/` itself runs every chapter whose executed notebook is missing
@@ -120,7 +121,7 @@ lint: $(ENV_STAMP)
 	$(BIN)ruff format --check $(LINTED)
 	d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	  for f in book/notebooks/*.md; do $(BIN)jupytext --quiet --to py:percent -o "$$d/$$(basename $$f .md).py" $$f; done; \
-	  $(BIN)ruff check --isolated --select F --quiet "$$d"
+	  $(BIN)ruff check --isolated --select F --config "builtins = ['display']" --quiet "$$d"
 
 test: lint
 	$(PINNED_ENV) $(BIN)python -m pytest tests/ -p no:cacheprovider
@@ -162,7 +163,7 @@ calibrate: $(ENV_STAMP)
 # Speed figures against their goals (README): PGD vs ART, extra loss terms, spheres vs matmul peak.
 benchmark: $(ENV_STAMP)
 	$(BIN)python -m pip install --quiet -c requirements.lock -e '.[dev,benchmark]'
-	$(BIN)python benchmarks/run.py
+	COMPANION_PIN_VARS='$(PIN_VARS)' $(BIN)python benchmarks/run.py $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf build book/_build book/chapters book/scorecard.md

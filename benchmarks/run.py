@@ -2,6 +2,8 @@
 
 Sections, each against its goal where the project has one:
 
+0. the float32 matmul peak of this machine, pinned (the kernels of `make test`) and unpinned,
+   TensorFlow and NumPy, each in fresh processes, every figure as a share of the unpinned peak;
 1. PGD (L-inf, 40 steps) of :func:`companion.attacks.pgd` against the Adversarial Robustness
    Toolbox's TensorFlow-2 PGD on the same Keras model and images (goal: ours >= 2x ART, robust
    accuracies within one point);
@@ -249,9 +251,10 @@ def matmul_gflops(m: int, k: int, n: int, seconds: float = 2.0) -> float:
         reps *= 2
 
 
-def spheres_rate(d: int = 500, batch: int = 50):
-    """Section 3: steps/s and GFLOP/s of the spheres networks against the matmul peak."""
-    peak = matmul_gflops(2048, 2048, 2048)
+def spheres_rate(d: int = 500, batch: int = 50, peak: float | None = None):
+    """Section 3: steps/s and GFLOP/s of the spheres networks against the unpinned matmul peak
+    (section 0's, or measured here)."""
+    peak = peak or matmul_gflops(2048, 2048, 2048)
     shaped = matmul_gflops(batch, 1000, 1000)
     print(f"\n3. Spheres training, d = {d}, batch {batch} (Dense matmuls counted; batch norm and ReLU not)")
     print(
@@ -368,8 +371,52 @@ def onednn_side_by_side():
         )
 
 
-SECTIONS = ("pgd", "steps", "spheres", "other", "chapters", "onednn")
-INTERNAL = ("plain-steps",)  # section 6's measurement, run in a child process
+def numpy_matmul_gflops(n: int = 2048, seconds: float = 2.0) -> float:
+    """Measured float32 GFLOP/s of an ``(n, n) @ (n, n)`` NumPy matmul (OpenBLAS), repeated."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    a @ a
+    reps, t = 0, 0.0
+    while t < seconds:
+        _, dt = timed(lambda: a @ a)
+        reps, t = reps + 1, t + dt
+    return reps * 2.0 * n**3 / t / 1e9
+
+
+# the kernel pins of `make test` (numerics.mk's PIN_VARS, passed by `make benchmark`)
+DEFAULT_PINS = "ONEDNN_MAX_CPU_ISA=AVX2 XLA_FLAGS=--xla_cpu_max_isa=AVX2 OPENBLAS_CORETYPE=Haswell"
+
+
+def _peak_in_fresh_process(library: str, pinned: bool) -> float:
+    pins = dict(v.split("=", 1) for v in (os.environ.get("COMPANION_PIN_VARS") or DEFAULT_PINS).split())
+    env = {k: v for k, v in os.environ.items() if k not in pins}
+    proc = subprocess.run(
+        [sys.executable, __file__, "--only", f"peak-{library}"],
+        capture_output=True,
+        text=True,
+        env={**env, **(pins if pinned else {})},
+        check=True,
+    )
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def peaks(runs: int = 2) -> float:
+    """Section 0: the float32 matmul peak (2048^3) with and without the pins of the checked runs,
+    TensorFlow and NumPy, each in fresh processes (the kernels are chosen at start-up); every
+    figure also as a share of the unpinned TensorFlow peak, the yardstick of sections 3 and 5.
+    Returns that peak."""
+    print("\n0. float32 matmul peak, 2048^3, in fresh processes, pinned (the kernels of make test) and unpinned")
+    got = {(lib, pinned): [_peak_in_fresh_process(lib, pinned) for _ in range(runs)]
+           for lib in ("tf", "numpy") for pinned in (True, False)}  # fmt: skip
+    peak = max(got["tf", False])
+    for (lib, pinned), values in got.items():
+        name = f"{'TensorFlow' if lib == 'tf' else 'NumPy'} {'pinned' if pinned else 'unpinned'}"
+        shown = " / ".join(f"{v:.0f}" for v in values)
+        print(f"   {name:22s} {shown:>12s} GFLOP/s = {100 * max(values) / peak:5.1f}% of the unpinned TensorFlow peak")
+    return peak
+
+
+SECTIONS = ("peaks", "pgd", "steps", "spheres", "other", "chapters", "onednn")
+INTERNAL = ("plain-steps", "peak-tf", "peak-numpy")  # measurements run in a child process
 
 
 def main(argv=None):
@@ -377,6 +424,9 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", choices=SECTIONS + INTERNAL, default=SECTIONS, help="sections to run")
     parser.add_argument("--pgd-images", type=int, default=500)
     args = parser.parse_args(argv)
+    if args.only in (["peak-tf"], ["peak-numpy"]):
+        print(matmul_gflops(2048, 2048, 2048) if args.only == ["peak-tf"] else numpy_matmul_gflops())
+        return
     if args.only == ["plain-steps"]:
         reproducibility.seed_everything(0)
         print(json.dumps(plain_step_ms(data.load_mnist(), data.load_cifar10())))
@@ -386,6 +436,7 @@ def main(argv=None):
         f"cores: {os.cpu_count()}, intra-op threads: {os.environ.get('TF_NUM_INTRAOP_THREADS', 'all')}, "
         f"oneDNN kernels: TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}"
     )
+    peak = peaks() if "peaks" in args.only else None
     mnist = data.load_mnist()
     cifar = data.load_cifar10() if {"steps", "other"} & set(args.only) else None
     if "pgd" in args.only:
@@ -393,7 +444,7 @@ def main(argv=None):
     if "steps" in args.only:
         step_costs(mnist, cifar)
     if "spheres" in args.only:
-        spheres_rate()
+        spheres_rate(peak=peak)
     if "other" in args.only:
         other_costs(mnist, cifar)
     if "chapters" in args.only:

@@ -154,3 +154,44 @@ def test_the_table_of_contents_runs_each_chapter_after_those_it_needs():
 def test_an_executed_chapter_records_its_fingerprint_json_serializable():
     record = staleness.fingerprint("boundary_tilting", "ci", ROOT)
     assert set(record) == {"profile", "source", "code", "lock"} and json.dumps(record)
+
+
+def _extension():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("execute_chapters", ROOT / "book/_ext/execute_chapters.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sphinx_extension_stops_a_build_that_cannot_run_with_one_line(tmp_path, monkeypatch, capsys):
+    """No data: `jupyter-book build` exits 2 with one line naming what to set, before any chapter."""
+    import types
+
+    root, package = _project(tmp_path)
+    (root / "book/_toc.yml").write_text("chapters:\n  - file: chapters/one\n")
+    (root / "book/notebooks/one.md").write_text("```{code-cell} ipython3\nmnist = data.load_mnist()\n```\n")
+    monkeypatch.setattr(staleness, "package_dir", lambda: package)
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path))  # no mnist.npz there
+    monkeypatch.setenv(build.PROFILE_ENV, "ci")
+    monkeypatch.setattr(chapters, "execute", lambda *a, **k: pytest.fail("a chapter ran without its data"))
+    with pytest.raises(SystemExit) as stop:
+        _extension()._run_stale_chapters(types.SimpleNamespace(srcdir=str(root / "book")), None)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and err[-1].startswith("error: COMPANION_DATA_DIR=") and "mnist.npz" in err[-1]
+
+
+def test_a_changed_stylesheet_rebuilds_one_page_so_that_it_is_copied(tmp_path):
+    import types
+
+    (tmp_path / "src/_static").mkdir(parents=True)
+    (tmp_path / "out/_static").mkdir(parents=True)
+    (tmp_path / "src/_static/cells.css").write_text("pre { white-space: pre-wrap; }")
+    app = types.SimpleNamespace(
+        srcdir=str(tmp_path / "src"), outdir=str(tmp_path / "out"), config=types.SimpleNamespace(root_doc="intro")
+    )
+    changed = _extension()._static_changed
+    assert changed(app, None, set(), set(), set()) == ["intro"]  # not copied yet
+    (tmp_path / "out/_static/cells.css").write_text("pre { white-space: pre-wrap; }")
+    assert changed(app, None, set(), set(), set()) == []

@@ -76,3 +76,98 @@ def test_verdict_lines_follow_the_verdict():
     assert "(3.3%)" in not_robust and not_robust.endswith("no apparent robustness to unmask")
     assert tables.readout_verdict(0.9, 0.0, 0.0, "masking").endswith(": masking, as the critique says")
     assert tables.readout_verdict(0.16, 0.0, 0.0, "not robust").endswith(": no masking")
+
+
+# The results tables: each one's text form is what the chapter printed before it became a Table.
+
+_PAPER = {"cnn": {"vanilla": (99.0, 5.62), "saturated": (99.0, 98.45)}}
+
+
+def test_gradient_shares_table():
+    losses = {"cross_entropy": 0.5, "clipped_cross_entropy": 0.25, "logit_margin": 0.0}
+    shown = tables.gradient_shares_table({("cnn", "saturated"): {k: {"zero": v} for k, v in losses.items()}})
+    header_line = "share of images with an exactly zero gradient: cross-entropy  clipped cross-entropy  logit margin"
+    row = "cnn          saturated   " + " " * 44 + "0.500" + " " * 18 + "0.250" + " " * 9 + "0.000"
+    assert repr(shown) == " " * 26 + header_line + "\n" + row + "\n"
+    assert shown.header == (
+        "network",
+        "training",
+        "share of exactly zero gradients: cross-entropy",
+        "share of exactly zero gradients: clipped cross-entropy",
+        "share of exactly zero gradients: logit margin",
+    )
+    assert shown.rows == (("cnn", "saturated", "0.500", "0.250", "0.000"),)
+
+
+def test_fgsm_table():
+    accuracies = {("cnn", "saturated"): {"cross_entropy": 0.0333, "clipped_cross_entropy": 0.05, "logit_margin": 1.0}}
+    shown = tables.fgsm_table(accuracies, _PAPER)
+    assert repr(shown) == (
+        "                          Table 1 FGSM   FGSM: logits  clipped   stabilized FGSM\n"
+        "cnn          saturated          98.45%         3.33%     5.00%        100.00%\n"
+    )
+    assert shown.header == ("network", "training", "Table 1 FGSM", "FGSM: logits", "FGSM: clipped", "stabilized FGSM")
+    assert shown.rows == (("cnn", "saturated", "98.45%", "3.33%", "5.00%", "100.00%"),)
+
+
+def test_stronger_attacks_table_shows_a_dash_for_the_transfer_source():
+    pgd, single = (
+        {("cnn", "vanilla"): 0.0, ("cnn", "saturated"): 0.1},
+        {("cnn", "vanilla"): 0.0, ("cnn", "saturated"): 0.25},
+    )
+    shown = tables.stronger_attacks_table(pgd, single, {("cnn", "saturated"): 0.0667}, _PAPER, restarts=3)
+    assert repr(shown) == (
+        "                          Table 1 FGSM   PGD (3 starts)   PGD (1 start)   transfer\n"
+        "cnn          vanilla             5.62%            0.00%           0.00%        —\n"
+        "cnn          saturated          98.45%           10.00%          25.00%     6.67%\n"
+    )
+    assert shown.header == ("network", "training", "Table 1 FGSM", "PGD (3 starts)", "PGD (1 start)", "transfer")
+    assert shown.rows == (
+        ("cnn", "vanilla", "5.62%", "0.00%", "0.00%", "—"),
+        ("cnn", "saturated", "98.45%", "10.00%", "25.00%", "6.67%"),
+    )
+
+
+def test_masking_signs_table():
+    signs = {
+        ("cnn", "adversarial"): experiments.masking_signs(0.1, 0.5, 0.9, 0.6, 0.0),  # single step, restarts
+        ("cnn", "saturated"): experiments.masking_signs(0.5, 0.5, 0.5, 0.1, 0.3),  # black box, no zero
+    }
+    shown = tables.masking_signs_table(signs)
+    assert repr(shown) == (
+        "                          single step stronger | black box stronger | no zero at large ε | restarts help\n"
+        "cnn          adversarial                 yes |                 no |                 no |                yes\n"
+        "cnn          saturated                    no |                yes |                yes |                 no\n"
+    )
+    assert shown.header == (
+        "network",
+        "training",
+        "single step stronger",
+        "black box stronger",
+        "no zero at large ε",
+        "restarts help",
+    )
+    assert shown.rows == (
+        ("cnn", "adversarial", "yes", "no", "no", "yes"),
+        ("cnn", "saturated", "no", "yes", "yes", "no"),
+    )
+
+
+def test_readout_saturated_table_with_and_without_its_note():
+    readout_term = {"saturated": 2.468, "readout saturated": 0.06031}
+    shares = {"cross_entropy": {"zero": 0.0}, "logit_margin": {"zero": 0.6}}
+    args = (readout_term, shares, {"clean": 0.25, "FGSM, logit margin": 0.0})
+    shown = tables.readout_saturated_table(*args, images=100, saturated_stabilized=0.5)
+    title = (
+        "readout term of eq. (8), mean over images: saturated 2.47, readout saturated 0.0603\n"
+        "share of images with an exactly zero input gradient: cross entropy 0.000, logit margin 0.600\n"
+    )
+    table = (
+        "accuracy of the readout-saturated network on 100 test images:\n"
+        "  clean                                     25.00%\n"
+        "  FGSM, logit margin                         0.00%\n"
+    )
+    assert repr(shown) == title + table + "the saturated network itself: stabilized FGSM 50.00%\n"
+    assert shown.header == ("attack on the readout-saturated network", "accuracy on 100 test images")
+    assert shown.rows == (("clean", "25.00%"), ("FGSM, logit margin", "0.00%"))
+    assert repr(tables.readout_saturated_table(*args, images=100)) == title + table

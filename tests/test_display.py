@@ -35,3 +35,9 @@ def test_the_html_form_holds_the_same_cells():
 def test_cells_that_the_text_does_not_show_are_an_error(change, says):
     with pytest.raises(ValueError, match=says.replace("(", r"\(").replace(")", r"\)")):
         _table(**change)
+
+
+def test_ipython_shows_the_text_form_with_its_final_newline():
+    from IPython.lib.pretty import pretty
+
+    assert pretty(_table(note="eps = 0.25")) == TEXT + "eps = 0.25\n"

@@ -99,6 +99,13 @@ def test_noise_spectra_order_and_draws(monkeypatch):
         np.testing.assert_array_equal(got[f"pure noise δ = {delta}"][0], np.float32(grey))
 
 
+def test_noise_table():
+    lam = np.ones(3)
+    shown = experiments.noise_table({"δ = 0.1": (lam, 1.256), "pure noise δ = 0.1": (lam, 0.9)})
+    assert repr(shown) == "δ = 0.1              alpha 1.26\npure noise δ = 0.1   alpha 0.90\n"
+    assert shown.header == ("input", "alpha") and shown.rows == (("δ = 0.1", "1.26"), ("pure noise δ = 0.1", "0.90"))
+
+
 def test_pca_alphas_projects_on_k_components(monkeypatch):
     def rank(model, x, lo, hi):  # stands in for alpha: the dimension of the inputs' span
         flat = x.reshape(len(x), -1).astype(np.float64)
@@ -114,10 +121,50 @@ def test_pca_alphas_projects_on_k_components(monkeypatch):
 def test_alpha_table_and_mean_alpha():
     lam = np.ones(3)
     table = {0.0: {"original": (lam, 2.431), "robust": (lam, 3.0)}, 0.5: {"original": (lam, 2.0), "robust": (lam, 4.0)}}
-    assert experiments.alpha_table(table, "title") == (
-        "title\n  eps      original        robust\n 0.00          2.43          3.00\n 0.50          2.00          4.00"
+    shown = experiments.alpha_table(table, "title")
+    assert repr(shown) == (
+        "title\n  eps      original        robust\n"
+        " 0.00          2.43          3.00\n 0.50          2.00          4.00\n"
     )
+    assert shown.header == ("eps", "original", "robust") and shown.title == "title"
+    assert shown.rows == (("0.00", "2.43", "3.00"), ("0.50", "2.00", "4.00"))
     assert experiments.mean_alpha(table) == pytest.approx((2.431 + 3 + 2 + 4) / 4)
+
+
+def test_robust_accuracy_table():
+    shown = experiments.robust_accuracy_table({0.0: (0.085, 0.04), 0.25: (1.0, 0.5)}, 0.5, 100)
+    assert repr(shown) == (
+        "small ResNet, eps = 0.0 : clean test accuracy   8.5%, L2 PGD (eps 0.5) accuracy   4.0% on 100 test images\n"
+        "small ResNet, eps = 0.25: clean test accuracy 100.0%, L2 PGD (eps 0.5) accuracy  50.0% on 100 test images\n"
+    )
+    assert shown.header == ("training eps", "clean test accuracy", "L2 PGD accuracy (eps 0.5, 100 test images)")
+    assert shown.rows == (("0.0", "8.5%", "4.0%"), ("0.25", "100.0%", "50.0%"))
+
+
+def test_ilyas_table():
+    distances = {"robust": (0.1104, 0.1251, 19.087), "non_robust": (0.10312, 0.12949, 18.7949)}
+    shown = experiments.ilyas_table(distances, {"deterministic": 0.15, "random": 0.1416})
+    assert repr(shown) == (
+        "robust     : representation distance to the real image 0.11 (two real images: 0.125); "
+        "pixel L2 from it 19.09\n"
+        "non_robust : representation distance to the real image 0.103 (two real images: 0.129); "
+        "pixel L2 from it 18.79\n"
+        "deterministic: the standard network assigns 15.0% to their (target) labels\n"
+        "random       : the standard network assigns 14.2% to their (target) labels\n"
+    )
+    assert shown.header == (
+        "dataset",
+        "representation distance to the real image",
+        "between two real images",
+        "pixel L2 from it",
+        "standard network's accuracy on the target labels",
+    )
+    assert shown.rows == (
+        ("robust", "0.11", "0.125", "19.09", ""),
+        ("non_robust", "0.103", "0.129", "18.79", ""),
+        ("deterministic", "", "", "", "15.0%"),
+        ("random", "", "", "", "14.2%"),
+    )
 
 
 def test_ilyas_training_eps():
@@ -150,3 +197,20 @@ def test_penalty_grid_rows_trains_each_jacobian_norm_once_per_penalized_cell(mon
     assert [r.jacobian for r in rows] == ["-", "frobenius", "column_sums", "logit_column_sums"]
     assert rows[1] == (0.0, 1.0, "frobenius", 2.0, 0.02, pytest.approx(0.2))
     assert attacked == [(5, 8 / 255, 3, "cross_entropy")] * 4
+
+
+def test_penalty_table():
+    rows = [
+        experiments.PenaltyRow(0.0, 0.0, "-", 1.281, 0.05, 3e-9),
+        experiments.PenaltyRow(0.01, 1.0, "logit_column_sums", 1.25, 1.0, 0.50512),
+    ]
+    shown = experiments.penalty_table(rows)
+    assert repr(shown) == (
+        "c1 = 0.0   c2 = 0.0  -                 alpha 1.28  PGD accuracy   5.0%  Jacobian term < 1e-6\n"
+        "c1 = 0.01  c2 = 1.0  logit_column_sums alpha 1.25  PGD accuracy 100.0%  Jacobian term 5.05e-01\n"
+    )
+    assert shown.header == ("c1", "c2", "Jacobian norm", "alpha", "PGD accuracy", "Jacobian term")
+    assert shown.rows == (
+        ("0.0", "0.0", "-", "1.28", "5.0%", "< 1e-6"),
+        ("0.01", "1.0", "logit_column_sums", "1.25", "100.0%", "5.05e-01"),
+    )

@@ -224,11 +224,66 @@ def test_largest_clean_dim():
     assert experiments.largest_clean_dim({5: np.array([True]), 20: np.array([False, True])}) == 0
 
 
-def test_alphas_report_counts_and_ranges():
-    report = experiments.alphas_report({"online": np.array([0.6, 0.7, 0.9]), "N = 10": np.array([0.5, 1.2, 1.0])})
-    online, fixed = report.splitlines()
-    assert online.startswith("online      : 0 of 3 alphas outside [1/R^2, 1]; alpha range 0.600-0.900; ")
-    assert fixed.startswith("N = 10      : 2 of 3 alphas outside [1/R^2, 1]; alpha range 0.500-1.200; ")
+def test_alphas_table_counts_and_ranges():
+    """1/R^2 = 0.592: the online alphas all lie inside, two of the others do not. The CLT rates:
+    mu = -0.8, sigma = sqrt(0.52), 1 - Phi(1.109) = 0.134; mu = -0.3, sigma = sqrt(0.58),
+    1 - Phi(0.394) = 0.347."""
+    table = experiments.alphas_table({"online": np.array([0.6, 0.7, 0.9]), "N = 10": np.array([0.5, 1.2, 1.0])})
+    assert repr(table) == (
+        "online      : 0 of 3 alphas outside [1/R^2, 1]; alpha range 0.600-0.900; CLT error rate 1.3e-01\n"
+        "N = 10      : 2 of 3 alphas outside [1/R^2, 1]; alpha range 0.500-1.200; CLT error rate 3.5e-01\n"
+    )
+    assert table.header == ("training", "alphas outside [1/R^2, 1]", "alpha range", "CLT error rate")
+    assert table.rows == (
+        ("online", "0 of 3", "0.600-0.900", "1.3e-01"),
+        ("N = 10", "2 of 3", "0.500-1.200", "3.5e-01"),
+    )
+    assert "<table" in table._repr_html_() and "<td>0.500-1.200</td>" in table._repr_html_()
+
+
+def test_error_rates_table():
+    rates = {
+        "inner": {"errors": 0, "rate": 0.0, "upper_95": 1.5e-4},
+        "outer": {"errors": 3, "rate": 1.5e-4, "upper_95": 3.9e-4},
+    }
+    table = experiments.error_rates_table(rates, 20000)
+    assert repr(table) == (
+        "inner sphere: 0 errors in 20000 samples, error rate below 1.5e-04 (95%)\n"
+        "outer sphere: 3 errors in 20000 samples, error rate below 3.9e-04 (95%)\n"
+    )
+    assert table.header == ("sphere", "errors", "samples", "error rate below (95%)")
+    assert table.rows == (("inner", "0", "20000", "1.5e-04"), ("outer", "3", "20000", "3.9e-04"))
+
+
+def test_dimension_sweep_table():
+    sweep = {5: np.array([True, False, True]), 20: np.zeros(3, bool), 1000: np.ones(3, bool)}
+    table = experiments.dimension_sweep_table(sweep)
+    assert repr(table) == (
+        "d =    5: adversarial errors found from 2 of 3 points\n"
+        "d =   20: adversarial errors found from 0 of 3 points\n"
+        "d = 1000: adversarial errors found from 3 of 3 points\n"
+    )
+    assert table.header == ("d", "adversarial errors found from (points)")
+    assert table.rows == (("5", "2 of 3"), ("20", "0 of 3"), ("1000", "3 of 3"))
+
+
+def test_clt_table():
+    table = experiments.clt_table([(0.1, 0.41904, 0.42101), (0.15, 0.5, 0.52)], 20000)
+    assert repr(table) == (
+        "alphas ~ N(1, 0.1^2): CLT 0.4190, Monte Carlo 0.4210 (20000 samples)\n"
+        "alphas ~ N(1, 0.15^2): CLT 0.5000, Monte Carlo 0.5200 (20000 samples)\n"
+    )
+    assert table.header == ("alphas", "CLT", "Monte Carlo", "samples")
+    assert table.rows == (("N(1, 0.1^2)", "0.4190", "0.4210", "20000"), ("N(1, 0.15^2)", "0.5000", "0.5200", "20000"))
+
+
+def test_fraction_table():
+    table = experiments.fraction_table({1e-4: [0.812, 0.458], 1e-14: [0.95, 0.7777]}, (100, 500))
+    assert repr(table) == (
+        "error rate 1e-04: k/d = 0.81, 0.46 for d = [100, 500]\nerror rate 1e-14: k/d = 0.95, 0.78 for d = [100, 500]\n"
+    )
+    assert table.header == ("error rate", "k/d at d = 100", "k/d at d = 500")
+    assert table.rows == (("1e-04", "0.81", "0.46"), ("1e-14", "0.95", "0.78"))
 
 
 def test_clt_against_monte_carlo_draws_as_the_loop_did():
@@ -261,22 +316,46 @@ def test_perfect_start_logs_the_paper_losses():
     assert log.worst_loss.shape == log.error_share.shape == (2,)
 
 
-def test_cap_ratios_and_report_select_by_network():
+def test_cap_ratios_and_table_select_by_network():
     points = [("quad_h10, online", 0.01, 0.2, 1.0), ("quad_h1, N = 5", 0.1, 0.05, 1.0)]
     ratios = experiments.cap_ratios(points, 50)
     assert ratios == [0.2 / theory.cap_distance(0.01, 50), 0.05 / theory.cap_distance(0.1, 50)]
     assert experiments.cap_ratios(points, 50, "quad_h1") == ratios[1:]  # not quad_h10
     assert experiments.training_set_label(0) == "online" and experiments.training_set_label(5) == "N = 5"
-    report = experiments.tradeoff_report(points, 50, ("quad_h1", "relu_h8_d2")).splitlines()
-    assert report[0] == (
+    table = experiments.tradeoff_table(points, 50, ("quad_h1", "relu_h8_d2"))
+    assert repr(table).splitlines()[0] == (
         f"2 snapshots with a measurable error rate; distance / optimum: median {np.median(ratios):.2f}, "
         f"range {min(ratios):.2f}-{max(ratios):.2f}"
     )
-    assert report[1:] == [f"  quad_h1: 1 snapshots, median ratio {ratios[1]:.2f}", "  relu_h8_d2: 0 snapshots"]
-    assert experiments.tradeoff_report([], 50, ("quad_h1",)).splitlines() == [
-        "0 snapshots with a measurable error rate; distance / optimum: none",
-        "  quad_h1: 0 snapshots",
+    assert repr(table).splitlines()[1:] == [
+        f"  quad_h1: 1 snapshots, median ratio {ratios[1]:.2f}",
+        "  relu_h8_d2: 0 snapshots",
     ]
+    assert repr(experiments.tradeoff_table([], 50, ("quad_h1",))) == (
+        "0 snapshots with a measurable error rate; distance / optimum: none\n  quad_h1: 0 snapshots\n"
+    )
+
+
+def test_tradeoff_table():
+    """Distances at 0.5, 1 and 1.5 times the optimal cap's: those are the ratios."""
+    cap = theory.cap_distance(0.01, 50)
+    points = [
+        ("quad_h1, online", 0.01, 0.5 * cap, 1.0),
+        ("quad_h1, N = 5", 0.01, cap, 1.0),
+        ("relu_h8_d2, online", 0.01, 1.5 * cap, 1.0),
+    ]
+    table = experiments.tradeoff_table(points, 50, ("quad_h1", "relu_h8_d2", "quad_h10"))
+    assert repr(table) == (
+        "3 snapshots with a measurable error rate; distance / optimum: median 1.00, range 0.50-1.50\n"
+        "  quad_h1: 2 snapshots, median ratio 0.75\n"
+        "  relu_h8_d2: 1 snapshots, median ratio 1.50\n"
+        "  quad_h10: 0 snapshots\n"
+    )
+    assert table.title == "3 snapshots with a measurable error rate; distance / optimum: median 1.00, range 0.50-1.50"
+    assert table.header == ("network", "snapshots", "median distance / optimum")
+    assert table.rows == (("quad_h1", "2", "0.75"), ("relu_h8_d2", "1", "1.50"), ("quad_h10", "0", ""))
+    page = table._repr_html_()
+    assert "<table" in page and page.index("3 snapshots") < page.index("<table")
 
 
 def test_figures_return_their_figures():

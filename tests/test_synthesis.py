@@ -145,18 +145,66 @@ def test_results_table_header_is_the_reference_chapters():
     printed = "".join(
         out["text"] if isinstance(out["text"], str) else "".join(out["text"]) for out in code[4]["outputs"]
     )
-    assert experiments.results_table([]) == printed.splitlines()[0]
+    assert repr(experiments.results_table([])) == printed.splitlines()[0] + "\n"
 
 
 def test_results_table_scales_formats_and_pads_each_measure():
     rows = [{"name": "cnn vanilla", "clean": 0.5, "tilt": 44.6}, {"name": "x", "clean": 0.0375, "tilt": float("nan")}]
     columns = {"clean": ("clean %", 100, ".1f"), "tilt": ("tilt °", 1, ".0f")}
-    # names in 34 characters, then each column right-aligned in 11, one space apart
-    assert experiments.results_table(rows, columns).splitlines() == [
-        "network" + " " * 27 + " " + " " * 4 + "clean %" + " " + " " * 5 + "tilt °",
-        "cnn vanilla" + " " * 23 + " " + " " * 7 + "50.0" + " " + " " * 9 + "45",
-        "x" + " " * 33 + " " + " " * 8 + "3.8" + " " + " " * 8 + "nan",
+    table = experiments.results_table(rows, columns)
+    # names in 34 characters, then each column right-aligned in 11, one space apart; printed as print did
+    assert repr(table) == (
+        "network" + " " * 27 + " " + " " * 4 + "clean %" + " " + " " * 5 + "tilt °\n"
+        "cnn vanilla" + " " * 23 + " " + " " * 7 + "50.0" + " " + " " * 9 + "45\n"
+        "x" + " " * 33 + " " + " " * 8 + "3.8" + " " + " " * 8 + "nan\n"
+    )
+    assert table.header == ("network", "clean %", "tilt °")
+    assert table.rows == (("cnn vanilla", "50.0", "45"), ("x", "3.8", "nan"))
+    assert table.header_lines == 1 and "<td>50.0</td>" in table._repr_html_()
+
+
+def test_networks_table_lists_data_set_name_and_chapter_without_a_header_line():
+    networks = [
+        experiments.Network("cnn vanilla", "mnist", "saturating_networks", None),
+        experiments.Network("ResNet L2-PGD eps=0.5", "cifar10", "smooth_codes", None),
     ]
+    table = experiments.networks_table(networks)
+    assert repr(table) == (
+        "mnist    cnn vanilla                        from the saturating_networks chapter\n"
+        "cifar10  ResNet L2-PGD eps=0.5              from the smooth_codes chapter\n"
+    )
+    assert table.header == ("data set", "network", "chapter") and table.header_lines == 0
+    assert table.rows == (
+        ("mnist", "cnn vanilla", "saturating_networks"),
+        ("cifar10", "ResNet L2-PGD eps=0.5", "smooth_codes"),
+    )
+
+
+def test_correlations_table_lists_each_prediction_per_data_set_mnist_first():
+    predictions = (("tilt", "less tilt, more robust", -1), ("zero_gradients", "not robustness", 0))
+    rho = {
+        ("cifar10", "tilt"): (0.5, 7),
+        ("cifar10", "zero_gradients"): (float("nan"), 7),
+        ("mnist", "tilt"): (-0.994, 12),
+        ("mnist", "zero_gradients"): (0.0, 12),
+    }
+    table = experiments.correlations_table(rho, predictions)
+    assert repr(table) == (
+        "mnist    tilt            rho = -0.99 over 12 networks  (less tilt, more robust)\n"
+        "mnist    zero_gradients  rho = +0.00 over 12 networks  (not robustness)\n"
+        "cifar10  tilt            rho = +0.50 over 7 networks  (less tilt, more robust)\n"
+        "cifar10  zero_gradients  rho = +nan over 7 networks  (not robustness)\n"
+    )
+    assert table.header == ("data set", "diagnostic", "rho", "networks", "prediction") and table.header_lines == 0
+    assert table.rows == (
+        ("mnist", "tilt", "-0.99", "12", "less tilt, more robust"),
+        ("mnist", "zero_gradients", "+0.00", "12", "not robustness"),
+        ("cifar10", "tilt", "+0.50", "7", "less tilt, more robust"),
+        ("cifar10", "zero_gradients", "+nan", "7", "not robustness"),
+    )
+    assert repr(experiments.correlations_table(rho, predictions[:1], datasets=("cifar10",))) == (
+        "cifar10  tilt            rho = +0.50 over 7 networks  (less tilt, more robust)\n"
+    )
 
 
 def test_rank_correlations_per_data_set_mnist_first():

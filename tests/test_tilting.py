@@ -150,3 +150,121 @@ def test_cyclic_attack_set():
     assert list(y[originals[:, 0].astype(int)]) == [0, 1, 2, 3]  # one image of each class, in order
     again, _ = experiments.cyclic_attack_set(x, y, np.random.default_rng(0), classes=4)
     np.testing.assert_array_equal(originals, again)
+
+
+# --- the chapter's results tables: the text the chapter printed, and the same cells -------------
+
+
+def test_toy_fits_table():
+    fits = [
+        dict(model="SVM", lam=1e-4, angle=77.84, p_class="J", train_error=0.0),
+        dict(model="logistic", lam=1.0, angle=0.62, p_class="I", train_error=1 / 17),
+    ]
+    table = experiments.toy_fits_table(fits)
+    assert repr(table) == (
+        "SVM      λ = 0.0001 tilting angle  77.8°, p classified as J, training error 0.000\n"
+        "logistic λ = 1      tilting angle   0.6°, p classified as I, training error 0.059\n"
+    )
+    assert table.header == ("model", "λ", "tilting angle", "p classified as", "training error")
+    assert table.rows == (("SVM", "0.0001", "77.8°", "J", "0.000"), ("logistic", "1", "0.6°", "I", "0.059"))
+    assert "<td>77.8°</td>" in table._repr_html_()
+
+
+def test_limit_gap_table():
+    table = experiments.limit_gap_table({("hinge", "large", 100.0): 0.01, ("softplus", "small", 1e-4): 1.1e-4})
+    assert repr(table) == (
+        "hinge    ||w|| = 100     (large limit): max gap / ||w|| = 1.0e-02\n"
+        "softplus ||w|| = 0.0001  (small limit): max gap / ||w|| = 1.1e-04\n"
+    )
+    assert table.header == ("loss", "||w||", "limit", "max gap / ||w||")
+    assert table.rows == (("hinge", "100", "large", "1.0e-02"), ("softplus", "0.0001", "small", "1.1e-04"))
+
+
+def test_svm_table():
+    summaries = {
+        (7, 9): dict(
+            train_error=np.array([0.0, 2.5, 7.83]),
+            test_error=np.array([5.94, 5.4, 8.25]),
+            best=1,
+            d_adv=np.array([144.2, 250.0, 386.6]),
+            angle=np.array([68.3, 30.0, 0.2]),
+        ),
+        (0, 1): dict(
+            train_error=np.array([0.0, 0.1, 0.5]),
+            test_error=np.array([0.05, 0.05, 0.9]),
+            best=0,
+            d_adv=np.array([300.0, 350.0, 400.0]),
+            angle=np.array([10.0, 5.0, 1.0]),
+        ),
+    }
+    table = experiments.svm_table(summaries, 10.0 ** np.array([-1.0, 3.0, 7.0]), {(7, 9): True, (0, 1): False})
+    assert repr(table) == (
+        "7 vs 9: train error 0.00% at λ = 10^-1, 7.83% at 10^7 | test error 5.94% at 10^-1, min 5.40% at "
+        "10^3.00, 8.25% at 10^7 (inside) | d_adv 144 -> 387 px | θ 68° -> 0°\n"
+        "0 vs 1: train error 0.00% at λ = 10^-1, 0.50% at 10^7 | test error 0.05% at 10^-1, min 0.05% at "
+        "10^-1.00, 0.90% at 10^7 (at an end) | d_adv 300 -> 400 px | θ 10° -> 1°\n"
+    )
+    assert table.header == (
+        "pair",
+        "train error, λ = 10^-1",
+        "train error, λ = 10^7",
+        "test error, λ = 10^-1",
+        "lowest test error",
+        "at λ",
+        "test error, λ = 10^7",
+        "minimum",
+        "d_adv (px), λ = 10^-1",
+        "d_adv (px), λ = 10^7",
+        "θ, λ = 10^-1",
+        "θ, λ = 10^7",
+    )
+    assert table.rows == (
+        ("7 vs 9", "0.00%", "7.83%", "5.94%", "5.40%", "10^3.00", "8.25%", "inside", "144", "387", "68°", "0°"),
+        ("0 vs 1", "0.00%", "0.50%", "0.05%", "0.05%", "10^-1.00", "0.90%", "at an end", "300", "400", "10°", "1°"),
+    )
+
+
+def test_lenet_table():
+    histories = {
+        "LeNet-low": {"train_error": [0.5, 0.001], "test_error": [0.5, 0.016]},
+        "LeNet-high": {"train_error": [0.5, 0.011], "test_error": [0.5, 0.012]},
+    }
+    table = experiments.lenet_table(histories, 60000)
+    assert repr(table) == (
+        "LeNet-low  after 2 epochs on 60000 images: train error 0.10%, test error 1.60%, gap +1.50 points\n"
+        "LeNet-high after 2 epochs on 60000 images: train error 1.10%, test error 1.20%, gap +0.10 points\n"
+    )
+    assert table.header == ("network", "epochs", "training images", "train error", "test error", "gap (points)")
+    assert table.rows == (
+        ("LeNet-low", "2", "60000", "0.10%", "1.60%", "+1.50"),
+        ("LeNet-high", "2", "60000", "1.10%", "1.20%", "+0.10"),
+    )
+
+
+def test_weight_rms_table():
+    rms = {"conv1": {"LeNet-low": 3.0, "LeNet-high": 2.0}, "conv2": {"LeNet-low": 0.5, "LeNet-high": 0.25}}
+    table = experiments.weight_rms_table(rms)
+    assert (
+        repr(table)
+        == "RMS of conv1: LeNet-low 3.000, LeNet-high 2.000\nRMS of conv2: LeNet-low 0.500, LeNet-high 0.250\n"
+    )
+    assert table.header == ("layer", "RMS, LeNet-low", "RMS, LeNet-high")
+    assert table.rows == (("conv1", "3.000", "2.000"), ("conv2", "0.500", "0.250"))
+
+
+def test_targeted_attack_table():
+    attacked = {
+        "LeNet-low": dict(temperature=0.0123, reached=3, norms=np.array([12.0, 26.0, 4.0])),
+        "LeNet-high": dict(temperature=0.0234, reached=2, norms=np.array([18.0, 41.0, 9.0])),
+    }
+    table = experiments.targeted_attack_table(attacked, 68 / 42)
+    assert repr(table) == (
+        "LeNet-low  temperature 0.01; reached p_l = 0.95 on 3 of 3; "
+        "L2 norms of the perturbations (pixels): [10 30  0]\n"
+        "LeNet-high temperature 0.02; reached p_l = 0.95 on 2 of 3; "
+        "L2 norms of the perturbations (pixels): [20 40 10]\n"
+        "mean norm: LeNet-low 14, LeNet-high 23, ratio 1.62\n"
+    )
+    assert table.note == "mean norm: LeNet-low 14, LeNet-high 23, ratio 1.62" and not table.title
+    assert table.header == ("network", "temperature", "reached p_l = 0.95", "L2 norms (pixels)")
+    assert table.rows == (("LeNet-low", "0.01", "3 of 3", "[10 30  0]"), ("LeNet-high", "0.02", "2 of 3", "[20 40 10]"))

@@ -48,6 +48,11 @@ class Table:
             part if part.endswith("\n") else part + "\n" for part in (self.title, self.text, self.note) if part
         )
 
+    def _repr_pretty_(self, printer, cycle) -> None:
+        """IPython's text form: exactly :meth:`__repr__`, its final newline kept (IPython's default
+        formatter strips it, which would join the table to a line printed after it)."""
+        printer.text(repr(self))
+
     def _repr_html_(self) -> str:
         def cells(tag, values):
             return "".join(f"<{tag}>{html.escape(str(v).strip())}</{tag}>" for v in values)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from companion.display import Table
 from companion.papers.adversarial_spheres import networks
 from companion.papers.adversarial_spheres.theory import (
     R_OUTER,
@@ -232,16 +233,6 @@ def trained_quadratic_alphas(d: int, *, steps: int, train_size: int, seed: int, 
     return {"online": networks.quadratic_alphas(online), f"N = {train_size}": networks.quadratic_alphas(fixed)}
 
 
-def alphas_report(alphas: dict) -> str:
-    """One line per ``{name: alphas}`` entry (``(d,)`` each): how many ``alpha_i`` lie outside
-    ``[1/R^2, 1]``, their range and the CLT error rate of Proposition 4.1."""
-    return "\n".join(
-        f"{name:12s}: {wrong_alphas(a)} of {len(a)} alphas outside [1/R^2, 1]; "
-        f"alpha range {a.min():.3f}-{a.max():.3f}; CLT error rate {clt_error_rate(a):.1e}"
-        for name, a in alphas.items()
-    )
-
-
 def clt_against_monte_carlo(d: int, spreads, *, n: int, rng) -> list:
     """Proposition 4.1 on random boundaries with measurable error rates: for each spread,
     ``alpha ~ N(1, spread^2)`` ``(d,)`` from ``rng``, then its CLT error rate and a Monte Carlo
@@ -361,15 +352,88 @@ def cap_ratios(points, d: int, name: str | None = None) -> list:
     ]
 
 
-def tradeoff_report(points, d: int, names) -> str:
-    """How many snapshots of :func:`tradeoff_snapshots` have a measurable error rate, the median
-    and range of their :func:`cap_ratios`, then one line per network named in ``names``."""
-    ratios = cap_ratios(points, d)
+# --- the chapter's results tables --------------------------------------------------------------
+# Each :class:`companion.display.Table` holds the lines the chapter prints (its text form, no
+# header line) and the same cells for the book's HTML table.
+
+
+def _table(lines, header, rows, **kw) -> Table:
+    """A :class:`Table` of ``lines``, one per row and no header line (as the chapter prints them)."""
+    return Table(text="\n".join(lines), header=tuple(header), rows=tuple(map(tuple, rows)), header_lines=0, **kw)
+
+
+def error_rates_table(rates: dict, samples: int) -> Table:
+    """:func:`networks.error_rates` ``{sphere: {"errors", "upper_95", ...}}`` on ``samples`` points
+    of each sphere, one line per sphere: the errors and the 95% upper bound on the error rate."""
     lines = [
-        f"{len(points)} snapshots with a measurable error rate; distance / optimum: "
-        + (f"median {np.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}" if ratios else "none")
+        f"{name} sphere: {r['errors']} errors in {samples} samples, error rate below {r['upper_95']:.1e} (95%)"
+        for name, r in rates.items()
     ]
+    rows = [(name, str(r["errors"]), str(samples), f"{r['upper_95']:.1e}") for name, r in rates.items()]
+    return _table(lines, ("sphere", "errors", "samples", "error rate below (95%)"), rows)
+
+
+def dimension_sweep_table(found: dict) -> Table:
+    """A :func:`dimension_sweep` ``{d: fooled}``, one line per ``d``: from how many of the attacked
+    points the worst-case manifold attack found an adversarial error."""
+    lines = [
+        f"d = {dim:4d}: adversarial errors found from {fooled.sum()} of {len(fooled)} points"
+        for dim, fooled in found.items()
+    ]
+    rows = [(str(dim), f"{fooled.sum()} of {len(fooled)}") for dim, fooled in found.items()]
+    return _table(lines, ("d", "adversarial errors found from (points)"), rows)
+
+
+def alphas_table(alphas: dict) -> Table:
+    """One line per ``{name: alphas}`` entry (``(d,)`` each, from :func:`trained_quadratic_alphas`):
+    how many ``alpha_i`` lie outside ``[1/R^2, 1]``, their range and the CLT error rate of
+    Proposition 4.1."""
+    lines, rows = [], []
+    for name, a in alphas.items():
+        wrong, span, rate = f"{wrong_alphas(a)} of {len(a)}", f"{a.min():.3f}-{a.max():.3f}", f"{clt_error_rate(a):.1e}"
+        lines.append(f"{name:12s}: {wrong} alphas outside [1/R^2, 1]; alpha range {span}; CLT error rate {rate}")
+        rows.append((name, wrong, span, rate))
+    return _table(lines, ("training", "alphas outside [1/R^2, 1]", "alpha range", "CLT error rate"), rows)
+
+
+def clt_table(rows, samples: int) -> Table:
+    """:func:`clt_against_monte_carlo`'s ``[(spread, clt, mc)]`` with ``samples`` Monte Carlo points,
+    one line per spread: the CLT error rate of Proposition 4.1 and the Monte Carlo estimate."""
+    lines = [
+        f"alphas ~ N(1, {spread}^2): CLT {predicted:.4f}, Monte Carlo {measured:.4f} ({samples} samples)"
+        for spread, predicted, measured in rows
+    ]
+    cells = [
+        (f"N(1, {spread}^2)", f"{predicted:.4f}", f"{measured:.4f}", str(samples))
+        for spread, predicted, measured in rows
+    ]
+    return _table(lines, ("alphas", "CLT", "Monte Carlo", "samples"), cells)
+
+
+def fraction_table(fractions: dict, dims) -> Table:
+    """``{error rate: [k/d at each d of dims]}`` (:func:`theory.fraction_needed`), one line per
+    error rate: the fraction of the coordinates a model needs at each dimension."""
+    dims = list(dims)
+    lines = [
+        f"error rate {p:.0e}: k/d = " + ", ".join(f"{x:.2f}" for x in f) + f" for d = {dims}"
+        for p, f in fractions.items()
+    ]
+    rows = [(f"{p:.0e}", *(f"{x:.2f}" for x in f)) for p, f in fractions.items()]
+    return _table(lines, ("error rate", *(f"k/d at d = {dim}" for dim in dims)), rows)
+
+
+def tradeoff_table(points, d: int, names) -> Table:
+    """How many snapshots of :func:`tradeoff_snapshots` have a measurable error rate, the median
+    and range of their :func:`cap_ratios` (the title), then one line per network named in
+    ``names``: its snapshots and their median ratio (empty when it has none)."""
+    ratios = cap_ratios(points, d)
+    title = f"{len(points)} snapshots with a measurable error rate; distance / optimum: " + (
+        f"median {np.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}" if ratios else "none"
+    )
+    lines, rows = [], []
     for name in names:
         mine = cap_ratios(points, d, name)
-        lines.append(f"  {name}: {len(mine)} snapshots" + (f", median ratio {np.median(mine):.2f}" if mine else ""))
-    return "\n".join(lines)
+        median = f"{np.median(mine):.2f}" if mine else ""
+        lines.append(f"  {name}: {len(mine)} snapshots" + (f", median ratio {median}" if mine else ""))
+        rows.append((name, str(len(mine)), median))
+    return _table(lines, ("network", "snapshots", "median distance / optimum"), rows, title=title)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from companion import attacks, cache, data, evaluation, models, training
+from companion.display import Table
 from companion.papers.boundary_tilting import linear_models, theory
 
 LAMBDA_RANGE = (-1.0, 7.0)  # log10 of the paper's lambda range
@@ -261,3 +262,98 @@ def targeted_adversarials(model, x_test, originals, targets, *, confidence: floa
         reached=int(np.sum(found.confidence >= confidence - 1e-6)),
         norms=np.linalg.norm((found.x - originals).reshape(len(originals), -1), axis=1),
     )
+
+
+# --- the chapter's results tables --------------------------------------------------------------
+
+
+def _table(lines, header, rows, **kw) -> Table:
+    """A :class:`Table` of ``lines``, one per row and no header line (as the chapter prints them)."""
+    return Table(text="\n".join(lines) + "\n", header=tuple(header), rows=tuple(map(tuple, rows)), header_lines=0, **kw)
+
+
+def toy_fits_table(fits) -> Table:
+    """The :func:`toy_fits`, one line each: model, λ, tilting angle, the side of ``p``, training error."""
+    lines = [
+        f"{f['model']:8s} λ = {f['lam']:<6g} tilting angle {f['angle']:5.1f}°, "
+        f"p classified as {f['p_class']}, training error {f['train_error']:.3f}"
+        for f in fits
+    ]
+    rows = [(f["model"], f"{f['lam']:g}", f"{f['angle']:.1f}°", f["p_class"], f"{f['train_error']:.3f}") for f in fits]
+    return _table(lines, ("model", "λ", "tilting angle", "p classified as", "training error"), rows)
+
+
+def limit_gap_table(gaps: dict) -> Table:
+    """The :func:`losses.limit_gaps` ``{(loss, limit, norm): gap}``, one line each."""
+    lines = [
+        f"{name:8s} ||w|| = {norm:<7g} ({limit} limit): max gap / ||w|| = {gap:.1e}"
+        for (name, limit, norm), gap in gaps.items()
+    ]
+    rows = [(name, f"{norm:g}", limit, f"{gap:.1e}") for (name, limit, norm), gap in gaps.items()]
+    return _table(lines, ("loss", "||w||", "limit", "max gap / ||w||"), rows)
+
+
+def svm_table(summaries: dict, lams, inside: dict) -> Table:
+    """One line per digit pair ``(i, j)`` of its :func:`svm_summary` over ``lams`` (10^-1 to 10^7):
+    errors at both ends and the lowest test error, whether it is ``inside`` (``{pair: bool}``),
+    ``d_adv`` and the tilting angle at both ends."""
+    lines, rows = [], []
+    for (i, j), r in summaries.items():
+        train, err, best = r["train_error"], r["test_error"], r["best"]
+        where = "inside" if inside[i, j] else "at an end"
+        lines.append(
+            f"{i} vs {j}: train error {train[0]:.2f}% at λ = 10^-1, {train[-1]:.2f}% at 10^7 | "
+            f"test error {err[0]:.2f}% at 10^-1, min {err[best]:.2f}% at 10^{np.log10(lams[best]):.2f}, "
+            f"{err[-1]:.2f}% at 10^7 ({where}) | "
+            f"d_adv {r['d_adv'][0]:.0f} -> {r['d_adv'][-1]:.0f} px | θ {r['angle'][0]:.0f}° -> {r['angle'][-1]:.0f}°"
+        )
+        rows.append(
+            (f"{i} vs {j}", f"{train[0]:.2f}%", f"{train[-1]:.2f}%", f"{err[0]:.2f}%", f"{err[best]:.2f}%",
+             f"10^{np.log10(lams[best]):.2f}", f"{err[-1]:.2f}%", where, f"{r['d_adv'][0]:.0f}",
+             f"{r['d_adv'][-1]:.0f}", f"{r['angle'][0]:.0f}°", f"{r['angle'][-1]:.0f}°")
+        )  # fmt: skip
+    header = ("pair", "train error, λ = 10^-1", "train error, λ = 10^7", "test error, λ = 10^-1",
+              "lowest test error", "at λ", "test error, λ = 10^7", "minimum", "d_adv (px), λ = 10^-1",
+              "d_adv (px), λ = 10^7", "θ, λ = 10^-1", "θ, λ = 10^7")  # fmt: skip
+    return _table(lines, header, rows)
+
+
+def lenet_table(histories: dict, train_size: int) -> Table:
+    """One line per named :func:`train_lenet` history: epochs, last train and test errors, their gap."""
+    lines, rows = [], []
+    for name, h in histories.items():
+        epochs, train, test = len(h["test_error"]), 100 * h["train_error"][-1], 100 * h["test_error"][-1]
+        gap = 100 * (h["test_error"][-1] - h["train_error"][-1])
+        lines.append(
+            f"{name:10s} after {epochs} epochs on {train_size} images: "
+            f"train error {train:.2f}%, test error {test:.2f}%, gap {gap:+.2f} points"
+        )
+        rows.append((name, str(epochs), str(train_size), f"{train:.2f}%", f"{test:.2f}%", f"{gap:+.2f}"))
+    return _table(lines, ("network", "epochs", "training images", "train error", "test error", "gap (points)"), rows)
+
+
+def weight_rms_table(rms_by_layer: dict) -> Table:
+    """:func:`weight_rms_by_layer` ``{layer: {model: rms}}``, one line per layer."""
+    names = list(next(iter(rms_by_layer.values())))
+    lines = [
+        f"RMS of {layer}: " + ", ".join(f"{name} {rms[name]:.3f}" for name in names)
+        for layer, rms in rms_by_layer.items()
+    ]
+    rows = [(layer, *(f"{rms[name]:.3f}" for name in names)) for layer, rms in rms_by_layer.items()]
+    return _table(lines, ("layer", *(f"RMS, {name}" for name in names)), rows)
+
+
+def targeted_attack_table(attacked: dict, ratio: float) -> Table:
+    """One line per named :func:`targeted_adversarials` result: temperature, how many reached the
+    confidence, the perturbations' L2 norms rounded to tens; then the mean norms and their ``ratio``."""
+    lines, rows = [], []
+    for name, a in attacked.items():
+        norms = str(np.round(a["norms"], -1).astype(int))
+        lines.append(
+            f"{name:10s} temperature {a['temperature']:.2f}; reached p_l = {ADVERSARIAL_CONFIDENCE:g} on "
+            f"{a['reached']} of {len(a['norms'])}; L2 norms of the perturbations (pixels): {norms}"
+        )
+        rows.append((name, f"{a['temperature']:.2f}", f"{a['reached']} of {len(a['norms'])}", norms))
+    means = ", ".join(f"{name} {a['norms'].mean():.0f}" for name, a in attacked.items())
+    header = ("network", "temperature", f"reached p_l = {ADVERSARIAL_CONFIDENCE:g}", "L2 norms (pixels)")
+    return _table(lines, header, rows, note=f"mean norm: {means}, ratio {ratio:.2f}")

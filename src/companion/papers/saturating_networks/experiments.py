@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from companion import attacks, cache, data, evaluation, models, optimizer, training
+from companion.display import Table
 from companion.papers.saturating_networks import geometry, kurtosis, saturation
 
 ARCHITECTURES = ("sigmoid_mlp", "relu_mlp", "cnn")
@@ -465,3 +466,196 @@ def train_nine(dataset, settings) -> dict:
         rows += [(r.label, m, i == pick) for i, (r, m) in enumerate(zip(group["candidates"], metrics))]
         search[arch] = rows
     return {"nets": nets, "histories": histories, "search": search}
+
+
+# The chapter's results tables: each :class:`companion.display.Table` holds the fixed-width text
+# the chapter prints (its text form) and the same cells for the book's HTML table.
+
+
+def _row(parts) -> tuple:
+    """The cells of a row from its fixed-width pieces: the pieces without their padding."""
+    return tuple(str(part).strip() for part in parts)
+
+
+def search_table(search: dict) -> Table:
+    """Every candidate of the search on the validation images, as :func:`train_nine` returns it in
+    ``search`` ``{arch: [(label, metrics, chosen), ...]}`` (``metrics`` from :func:`evaluate`):
+    one group per architecture, a row naming the architecture, then one row per candidate."""
+    lines, rows = [], []
+    for arch, candidates in search.items():
+        lines.append(f"{arch}: validation accuracy clean / FGSM / share of zero input gradients / median logit margin")
+        rows.append((arch, "", "", "", ""))
+        for label, m, picked in candidates:
+            label += " <- chosen" if picked else ""
+            clean, fgsm = f"{100 * m['clean']:6.2f}%", f"{100 * m['fgsm']:6.2f}%"
+            zero, margin = f"{m['zero_gradient']:.3f}", f"{m['logit_margin']:7.1f}"
+            lines.append(f"  {label:48s} {clean}  {fgsm}  {zero}  {margin}")
+            rows.append(_row((label, clean, fgsm, zero, margin)))
+    header = (
+        "candidate",
+        "validation clean",
+        "validation FGSM",
+        "share of zero input gradients",
+        "median logit margin",
+    )
+    return Table(text="\n".join(lines), header=header, rows=tuple(rows), header_lines=0)
+
+
+def table1_table(results: dict, paper: dict = PAPER_TABLE1) -> Table:
+    """Table 1 beside ours: per network ``results[(arch, mode)]`` (:func:`evaluate` on the test
+    images), the paper's clean and FGSM accuracy (``paper[arch][mode]``, in percent) and ours,
+    the share of zero input gradients and the median logit margin."""
+    lines = [
+        f"{'':12s} {'':12s} {'paper clean':>11s} {'ours':>7s} {'paper FGSM':>11s} {'ours':>7s} "
+        f"{'zero grad':>9s} {'margin':>7s}"
+    ]
+    rows = []
+    for (arch, mode), m in results.items():
+        paper_clean, paper_fgsm = paper[arch][mode]
+        parts = (
+            f"{arch:12s}",
+            f"{mode:12s}",
+            f"{paper_clean:10.2f}%",
+            f"{100 * m['clean']:6.2f}%",
+            f"{paper_fgsm:10.2f}%",
+            f"{100 * m['fgsm']:6.2f}%",
+            f"{m['zero_gradient']:9.3f}",
+            f"{m['logit_margin']:7.1f}",
+        )
+        lines.append(" ".join(parts))
+        rows.append(_row(parts))
+    header = ("network", "training", "paper clean", "ours clean", "paper FGSM", "ours FGSM", "zero grad", "margin")
+    return Table(text="\n".join(lines), header=header, rows=tuple(rows))
+
+
+def layer_saturation_table(limits: dict, layer_sat: dict) -> Table:
+    """Where float32 backpropagation through a sigmoid stops (``limits``, from
+    ``saturation.sigmoid_thresholds``), as the title; then per network ``layer_sat[(arch,
+    mode)]`` (``saturation.layer_saturation``, each ``(n, layers)``) the medians over the images of
+    the first two layers' shares of units with a derivative exactly 0 and below 1e-30, and of
+    their median ``|h|``."""
+    title = (
+        f"float32 sigmoid: derivative exactly 0 from h = {limits['on']:.1f}; below 1e-30 under "
+        f"h = {limits['off_tiny']:.1f}; exactly 0 under h = {limits['off_zero']:.1f}"
+    )
+    lines = [
+        f"{'':25s} median over test images, layers h1 / h2: share of units with derivative = 0, < 1e-30; median |h|"
+    ]
+    rows = []
+    for (arch, mode), s in layer_sat.items():
+        med = {key: np.median(v[:, :2], axis=0) for key, v in s.items()}
+        zero = [f"{v:.3f}" for v in med["zero"]]
+        tiny = [f"{v:.3f}" for v in med["tiny"]]
+        abs_h = [f"{v:5.1f}" for v in med["median_abs_h"]]
+        lines.append(
+            f"{arch:12s} {mode:12s} = 0: {zero[0]} / {zero[1]}   < 1e-30: {tiny[0]} / {tiny[1]}   "
+            f"|h|: {abs_h[0]} / {abs_h[1]}"
+        )
+        rows.append(_row((arch, mode, *zero, *tiny, *abs_h)))
+    header = (
+        "network",
+        "training",
+        "h1: derivative = 0",
+        "h2: derivative = 0",
+        "h1: derivative < 1e-30",
+        "h2: derivative < 1e-30",
+        "h1: median |h|",
+        "h2: median |h|",
+    )
+    return Table(text="\n".join(lines), header=header, rows=tuple(rows), title=title)
+
+
+def readout_table(results) -> Table:
+    """The saturated sigmoid MLP beside its readout-saturated copy: per ``(name, metrics,
+    clipped_zero)`` of ``results``, the test accuracy clean and under FGSM and the median logit
+    margin (``metrics`` from :func:`evaluate`), and the share of zero input gradients of the
+    cross-entropy from the logits and from clipped probabilities (``clipped_zero``)."""
+    lines, rows = [], []
+    for name, m, clipped_zero in results:
+        parts = (
+            f"{100 * m['clean']:.2f}%",
+            f"{100 * m['fgsm']:.2f}%",
+            f"{m['logit_margin']:.1f}",
+            f"{m['zero_gradient']:.3f}",
+            f"{clipped_zero:.3f}",
+        )
+        lines.append(
+            f"sigmoid MLP, {name:24s}: clean {parts[0]}, FGSM {parts[1]}, median margin {parts[2]}; "
+            f"zero gradient: {parts[3]} (logits), {parts[4]} (clipped)"
+        )
+        rows.append(_row((name, *parts)))
+    header = ("sigmoid MLP", "clean", "FGSM", "median margin", "zero gradient (logits)", "zero gradient (clipped)")
+    return Table(text="\n".join(lines), header=header, rows=tuple(rows), header_lines=0)
+
+
+def kurtosis_table(kurt: dict) -> Table:
+    """Figure 1's numbers, :func:`weight_kurtosis`'s ``{(arch, mode): [excess kurtosis per
+    layer]}`` (every network with as many layers), to one decimal."""
+    lines, rows = [], []
+    for (arch, mode), values in kurt.items():
+        rounded = np.round(values, 1).tolist()
+        lines.append(f"{arch:12s} {mode:10s} excess kurtosis per layer: {rounded}")
+        rows.append(_row((arch, mode, *rounded)))
+    layers = len(next(iter(kurt.values())))
+    header = ("network", "training", *(f"excess kurtosis, layer {k}" for k in range(1, layers + 1)))
+    return Table(text="\n".join(lines), header=header, rows=tuple(rows), header_lines=0)
+
+
+def rdm_table(rows) -> Table:
+    """The within- and between-class dissimilarity per hidden layer, from the ``rows`` of
+    :func:`rdm_comparison`: ``(arch, layer, (within, between) vanilla, (within, between) saturated)``."""
+    lines, cells = [], []
+    for arch, layer, (wv, bv), (ws, bs) in rows:
+        parts = (f"{wv:.3f}", f"{bv:.3f}", f"{ws:.3f}", f"{bs:.3f}")
+        lines.append(
+            f"{arch} layer {layer}: within / between class, vanilla {parts[0]} / {parts[1]}, "
+            f"saturated {parts[2]} / {parts[3]}"
+        )
+        cells.append(_row((arch, layer, *parts)))
+    header = ("network", "layer", "vanilla within", "vanilla between", "saturated within", "saturated between")
+    return Table(text="\n".join(lines), header=header, rows=tuple(cells), header_lines=0)
+
+
+def directions_table(counts: dict, pairs) -> Table:
+    """Per sigmoid MLP ``counts[mode]``, :func:`transition_geometry`'s counts of singular values
+    above 10% of the largest at the peak of the length element, one per class pair of ``pairs``."""
+    lines, rows = [], []
+    for mode, values in counts.items():
+        lines.append(f"sigmoid MLP {mode:9s}: singular values above 10% of the largest at the peak of dl: {values}")
+        rows.append(_row((mode, *values)))
+    header = (
+        "sigmoid MLP: singular values above 10% of the largest at the peak of dl",
+        *(f"{source} → {target}" for source, target in pairs),
+    )
+    return Table(text="\n".join(lines), header=header, rows=tuple(rows), header_lines=0)
+
+
+def attack_table(runs: dict) -> Table:
+    """Section 7's success rates: per sigmoid MLP and start ``runs[(mode, start)]`` (the values of
+    :func:`pairwise_attacks`), the share of pairs Adam and L-BFGS fooled, and the number of pairs."""
+    lines, rows = [], []
+    for (mode, start), run in runs.items():
+        adam, lbfgs = f"{100 * run['adam'].success.mean():5.1f}%", f"{100 * run['lbfgs'].success.mean():5.1f}%"
+        lines.append(
+            f"sigmoid MLP {mode:9s} from the {start:5s} confident source: success Adam "
+            f"{adam}, L-BFGS {lbfgs} of {len(run['pairs'])} pairs"
+        )
+        rows.append(_row((mode, start, adam, lbfgs, len(run["pairs"]))))
+    header = ("sigmoid MLP", "most or least confident source", "Adam success", "L-BFGS success", "pairs")
+    return Table(text="\n".join(lines), header=header, rows=tuple(rows), header_lines=0)
+
+
+def learned_gain_table(gain: dict, layer_rows) -> Table:
+    """Figure 6's numbers: :func:`kurtosis_gain`'s Gaussian baseline and Pearson VII ratios as the
+    title, then per layer of :func:`learned_weight_gains`'s rows ``(arch, layer, ratio vanilla,
+    ratio saturated, gain in percent)`` the scaled ratios and the gain."""
+    title = f"Gaussian baseline {gain['gaussian']:.3f}; Pearson VII: " + ", ".join(
+        f"γ2={g:g}: {r:.3f}" for g, r in zip(gain["gammas"], gain["ratios"])
+    )
+    lines, rows = [], []
+    for arch, layer, rv, rs, layer_gain in layer_rows:
+        parts = (f"{rv:.3f}", f"{rs:.3f}", f"{layer_gain:+.0f}%")
+        lines.append(f"{arch} layer {layer}: scaled ratio vanilla {parts[0]}, saturated {parts[1]} ({parts[2]})")
+        rows.append(_row((arch, layer, *parts)))
+    header = ("network", "layer", "scaled ratio, vanilla", "scaled ratio, saturated", "gain of saturated")
+    return Table(text="\n".join(lines), header=header, rows=tuple(rows), title=title, header_lines=0)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from companion import attacks, cache, data, evaluation, models, optimizer, training
+from companion.display import Table
 from companion.papers.smooth_codes import feature_datasets, penalties, spectra
 
 L2_EPS = 0.5
@@ -201,6 +202,14 @@ def noise_spectra(model, x, deltas, rng, *, lo: int = 10, hi: int = 316) -> dict
     return out
 
 
+def noise_table(noise_alpha: dict) -> Table:
+    """Figure 3's alphas, one line per input of :func:`noise_spectra`'s ``{label: (eigenvalues,
+    alpha)}`` (its label, ``20s``; alpha, ``.2f``), without a header line."""
+    rows = tuple((label, f"{a:.2f}") for label, (_, a) in noise_alpha.items())
+    text = "\n".join(f"{label:20s} alpha {a}" for label, a in rows)
+    return Table(text=text, header=("input", "alpha"), rows=rows, header_lines=0)
+
+
 class PCABasis:
     """Principal components of a set of images (flattened), for projections and ZCA whitening."""
 
@@ -258,15 +267,65 @@ def representation_distances(model, real, built) -> tuple:
     return to_real, between, np.linalg.norm((built - real).reshape(len(real), -1), axis=1).mean()
 
 
-def alpha_table(spectra_by_model: dict, title: str, row_label: str = "eps") -> str:
+def robust_accuracy_table(accuracy: dict, attack_eps: float, attack_size: int) -> Table:
+    """The small ResNets' accuracies, one line per network of ``accuracy`` ``{training eps:
+    (clean accuracy, accuracy under L2 PGD)}`` (fractions; the attack of radius ``attack_eps`` on
+    ``attack_size`` test images), without a header line."""
+    rows = tuple((f"{eps}", f"{100 * clean:.1f}%", f"{100 * under:.1f}%") for eps, (clean, under) in accuracy.items())
+    text = "\n".join(
+        f"small ResNet, eps = {eps:<4}: clean test accuracy {clean:>6s}, "
+        f"L2 PGD (eps {attack_eps}) accuracy {under:>6s} on {attack_size} test images"
+        for eps, clean, under in rows
+    )
+    header = ("training eps", "clean test accuracy", f"L2 PGD accuracy (eps {attack_eps}, {attack_size} test images)")
+    return Table(text=text, header=header, rows=rows, header_lines=0)
+
+
+def ilyas_table(distances: dict, hits: dict) -> Table:
+    """The four Ilyas et al. datasets as built, one line per dataset without a header line: how
+    closely each feature dataset of ``distances`` ``{name: (to_real, between_real, pixels)}``
+    (:func:`representation_distances`; ``.3g``, ``.3g``, ``.2f``) matches its real images, then
+    how often the standard network assigns each adversarial dataset of ``hits`` ``{name: accuracy
+    (a fraction)}`` to its target labels. A row leaves the columns of the other kind empty."""
+    near = tuple(
+        (name, f"{to_real:.3g}", f"{between:.3g}", f"{pixels:.2f}")
+        for name, (to_real, between, pixels) in distances.items()
+    )
+    hit = tuple((name, f"{100 * accuracy:.1f}%") for name, accuracy in hits.items())
+    lines = [
+        *(
+            f"{name:11s}: representation distance to the real image {to_real} "
+            f"(two real images: {between}); pixel L2 from it {pixels}"
+            for name, to_real, between, pixels in near
+        ),
+        *(f"{name:13s}: the standard network assigns {share} to their (target) labels" for name, share in hit),
+    ]
+    header = (
+        "dataset",
+        "representation distance to the real image",
+        "between two real images",
+        "pixel L2 from it",
+        "standard network's accuracy on the target labels",
+    )
+    rows = (*((*row, "") for row in near), *((name, "", "", "", share) for name, share in hit))
+    return Table(text="\n".join(lines), header=header, rows=rows, header_lines=0)
+
+
+def alpha_table(spectra_by_model: dict, title: str, row_label: str = "eps") -> Table:
     """``title``, then alpha with one row per model (its key, ``5.2f``) and one column per input:
     ``spectra_by_model`` is ``{key: {input name: (eigenvalues, alpha)}}``, every model on the same
     inputs (the first model's names head the columns)."""
-    names = next(iter(spectra_by_model.values()), {})
-    lines = [title, f"{row_label:>5s} " + " ".join(f"{name:>13s}" for name in names)]
-    for key, by_name in spectra_by_model.items():
-        lines.append(f"{key:5.2f} " + " ".join(f"{a:13.2f}" for _, a in by_name.values()))
-    return "\n".join(lines)
+    names = tuple(next(iter(spectra_by_model.values()), {}))
+    rows = tuple(
+        (f"{key:5.2f}", *(f"{a:13.2f}" for _, a in by_name.values())) for key, by_name in spectra_by_model.items()
+    )
+    lines = [f"{row_label:>5s} " + " ".join(f"{name:>13s}" for name in names), *(" ".join(row) for row in rows)]
+    return Table(
+        text="\n".join(lines),
+        header=(row_label, *names),
+        rows=tuple(tuple(cell.strip() for cell in row) for row in rows),
+        title=title,
+    )
 
 
 def mean_alpha(spectra_by_model: dict) -> float:
@@ -317,6 +376,28 @@ def penalty_grid_rows(
             robust = evaluation.pgd_accuracy(m, x_attack, y_attack, eps, pgd_steps, loss="cross_entropy")
             rows.append(PenaltyRow(c1, c2, jac if c2 else "-", a, robust, h["jacobian"][-1]))
     return rows
+
+
+def penalty_table(rows) -> Table:
+    """The penalty grid, one line per :class:`PenaltyRow` of ``rows``, without a header line. A
+    Jacobian term below 1e-6 is float rounding: it reads ``< 1e-6``, not its digits."""
+    cells = tuple(
+        (
+            f"{r.c1}",
+            f"{r.c2}",
+            r.jacobian,
+            f"{r.alpha:.2f}",
+            f"{100 * r.pgd_accuracy:.1f}%",
+            f"{r.jacobian_term:.2e}" if r.jacobian_term >= 1e-6 else "< 1e-6",
+        )
+        for r in rows
+    )
+    text = "\n".join(
+        f"c1 = {c1:<5} c2 = {c2:<4} {jac:17s} alpha {a}  PGD accuracy {pgd:>6s}  Jacobian term {term}"
+        for c1, c2, jac, a, pgd, term in cells
+    )
+    header = ("c1", "c2", "Jacobian norm", "alpha", "PGD accuracy", "Jacobian term")
+    return Table(text=text, header=header, rows=cells, header_lines=0)
 
 
 IMAGENET_ARCHITECTURES = ("ResNet50", "VGG16", "MobileNetV2", "DenseNet121")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion import attacks, data, evaluation, profiles
+from companion.display import Table
 from companion.papers.boundary_tilting import experiments as tilting_experiments
 from companion.papers.saturating_networks import experiments as saturating_experiments
 from companion.papers.saturating_networks import kurtosis
@@ -325,6 +326,18 @@ def measure_networks(networks: list[Network], test: dict, centroids: dict, setti
     return rows, seconds
 
 
+def networks_table(networks: list[Network]) -> Table:
+    """The networks, one line each (no header line): data set in 8 characters, name in 34, and the
+    chapter that trains it (``from the <chapter> chapter``)."""
+    lines = [f"{n.dataset:8s} {n.name:34s} from the {n.chapter} chapter" for n in networks]
+    return Table(
+        text="\n".join(lines),
+        header=("data set", "network", "chapter"),
+        rows=tuple((n.dataset, n.name, n.chapter) for n in networks),
+        header_lines=0,
+    )
+
+
 # The chapter's table: measure -> (header label, factor it is printed times, format).
 TABLE_COLUMNS = {
     "clean": ("clean %", 100, ".1f"),
@@ -340,16 +353,15 @@ TABLE_COLUMNS = {
 }
 
 
-def results_table(rows: list[dict], columns: dict = TABLE_COLUMNS) -> str:
-    """A text table, one line per row after a header line: the row's ``name`` in 34 characters,
-    then each of ``columns`` (``{key: (label, factor, format)}``) right-aligned in 11."""
-    lines = [f"{'network':34s} " + " ".join(f"{label:>11s}" for label, _, _ in columns.values())]
-    for r in rows:
-        lines.append(
-            f"{r['name']:34s} "
-            + " ".join(f"{format(scale * r[k], fmt):>11s}" for k, (_, scale, fmt) in columns.items())
-        )
-    return "\n".join(lines)
+def results_table(rows: list[dict], columns: dict = TABLE_COLUMNS) -> Table:
+    """The chapter's table of measures: a header line, then one line per row: the row's ``name``
+    in 34 characters, then each of ``columns`` (``{key: (label, factor, format)}``) right-aligned
+    in 11. The same cells as ``header`` (``network`` and the labels) and ``rows``."""
+    header = ("network", *(label for label, _, _ in columns.values()))
+    cells = tuple((r["name"], *(format(scale * r[k], fmt) for k, (_, scale, fmt) in columns.items())) for r in rows)
+    lines = [f"{header[0]:34s} " + " ".join(f"{label:>11s}" for label in header[1:])]
+    lines += [f"{name:34s} " + " ".join(f"{value:>11s}" for value in values) for name, *values in cells]
+    return Table(text="\n".join(lines), header=header, rows=cells)
 
 
 def rank_correlations(rows: list[dict], keys, *, robustness: str = "pgd", datasets=DATASETS) -> dict:
@@ -361,6 +373,24 @@ def rank_correlations(rows: list[dict], keys, *, robustness: str = "pgd", datase
         for key in keys:
             rho[dataset, key] = rank_correlation([r[key] for r in part], [r[robustness] for r in part])
     return rho
+
+
+def correlations_table(rho: dict, predictions, datasets=DATASETS) -> Table:
+    """The rank correlations, one line each (no header line), data sets outer and ``predictions``
+    (``(key, who, sign)``) inner: data set in 8 characters, key in 15, then
+    ``rho = <rho> over <count> networks  (<who>)``. ``rho``: ``{(dataset, key): (rho, count)}``."""
+    cells = tuple(
+        (dataset, key, f"{rho[dataset, key][0]:+.2f}", str(rho[dataset, key][1]), who)
+        for dataset in datasets
+        for key, who, _ in predictions
+    )
+    lines = [f"{d:8s} {key:15s} rho = {value} over {count} networks  ({who})" for d, key, value, count, who in cells]
+    return Table(
+        text="\n".join(lines),
+        header=("data set", "diagnostic", "rho", "networks", "prediction"),
+        rows=cells,
+        header_lines=0,
+    )
 
 
 def adversarial_gains(rows: list[dict], key: str = "alpha") -> list[float]:
