@@ -195,7 +195,7 @@ def test_scorecard_page_reads_at_desktop_and_phone_width(width, server, browser)
 # (no sideways scrolling, nothing cut off), and every cell shows its printed text as one box.
 _CELL_PROBLEMS = """
 const problems = [];
-for (const pre of document.querySelectorAll('div.cell div.cell_input pre, div.cell div.cell_output pre, div.cell div.cell_output table')) {
+for (const pre of document.querySelectorAll('div.cell div.cell_input pre, div.cell div.cell_output pre, div.cell div.cell_output div.output')) {
   if (pre.scrollWidth > pre.clientWidth + 1)
     problems.push('scrolls sideways (' + pre.scrollWidth + ' > ' + pre.clientWidth + ' px): '
                   + pre.innerText.split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 70));

@@ -19,8 +19,8 @@ def test_the_text_form_is_what_print_showed():
 
 def test_the_html_form_holds_the_same_cells():
     page = _table(title="a <title>", note="n")._repr_html_()
-    assert page.count("<tr>") == 3 and page.count("<th>") == 3 and page.count("<td>") == 6
-    assert "<td>70.25%</td>" in page and "a &lt;title&gt;" in page and page.index("title") < page.index("<table")
+    assert page.count("<tr>") == 3 and page.count("<th>") + page.count("<th ") == 3 and page.count("<td") == 6
+    assert "70.25%</td>" in page and "a &lt;title&gt;" in page and page.index("title") < page.index("<table")
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,9 @@ def test_ipython_shows_the_text_form_with_its_final_newline():
     from IPython.lib.pretty import pretty
 
     assert pretty(_table(note="eps = 0.25")) == TEXT + "eps = 0.25\n"
+
+
+def test_columns_of_numbers_align_right_and_words_left():
+    page = _table(rows=(("vanilla", "98.10%", "2.00%"), ("saturated", "97.50%", "70.25%")))._repr_html_()
+    assert '<th>net</th><th class="num">clean</th>' in page and "<td>vanilla</td>" in page
+    assert '<td class="num">70.25%</td>' in page

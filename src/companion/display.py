@@ -9,7 +9,11 @@ in order, in its line of the text.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
+
+# a cell that reads as a number (a sign, digits, a unit or percent sign after it, nan, a dash)
+_NUMERIC = re.compile(r"^[-+−]?(\d[\d,]*(\.\d*)?([eE][-+]?\d+)?|\.\d+|nan|inf)\s*(%|°|x|s|min)?$|^[-—–]?$")
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,11 @@ class Table:
         printer.text(repr(self))
 
     def _repr_html_(self) -> str:
+        numeric = [all(_NUMERIC.match(str(row[k]).strip()) for row in self.rows) for k in range(len(self.header))]
+
         def cells(tag, values):
-            return "".join(f"<{tag}>{html.escape(str(v).strip())}</{tag}>" for v in values)
+            opened = [f'<{tag} class="num">' if num else f"<{tag}>" for num in numeric]
+            return "".join(f"{o}{html.escape(str(v).strip())}</{tag}>" for o, v in zip(opened, values))
 
         head = f"<thead><tr>{cells('th', self.header)}</tr></thead>"
         body = "".join(f"<tr>{cells('td', row)}</tr>" for row in self.rows)
