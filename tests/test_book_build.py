@@ -195,3 +195,11 @@ def test_a_changed_stylesheet_rebuilds_one_page_so_that_it_is_copied(tmp_path):
     assert changed(app, None, set(), set(), set()) == ["intro"]  # not copied yet
     (tmp_path / "out/_static/cells.css").write_text("pre { white-space: pre-wrap; }")
     assert changed(app, None, set(), set(), set()) == []
+
+
+def test_a_toc_entry_without_its_chapter_is_one_line(tmp_path, monkeypatch):
+    root, package = _project(tmp_path)
+    (root / "book/_toc.yml").write_text("chapters:\n  - file: chapters/one\n  - file: chapters/three\n")
+    monkeypatch.setattr(staleness, "package_dir", lambda: package)
+    with pytest.raises(build.BuildError, match="lists chapters/three but there is no book/notebooks/three.md"):
+        build.bring_up_to_date(root, "ci", log=lambda line: None)

@@ -47,3 +47,11 @@ def test_columns_of_numbers_align_right_and_words_left():
     page = _table(rows=(("vanilla", "98.10%", "2.00%"), ("saturated", "97.50%", "70.25%")))._repr_html_()
     assert '<th>net</th><th class="num">clean</th>' in page and "<td>vanilla</td>" in page
     assert '<td class="num">70.25%</td>' in page
+
+
+def test_a_cell_must_be_whole_not_part_of_a_longer_word_or_number():
+    with pytest.raises(ValueError, match="'8.1' is not in its line"):
+        Table(text="net clean\nvanilla  98.10%\n", header=("net", "clean"), rows=(("vanilla", "8.1"),))
+    with pytest.raises(ValueError, match="'van' is not in its line"):
+        Table(text="net clean\nvanilla  98.10%\n", header=("net", "clean"), rows=(("van", "98.10%"),))
+    assert Table(text="net clean\nvanilla  98.10%\n", header=("net", "clean"), rows=(("vanilla", "98.10%"),))

@@ -160,7 +160,7 @@ def test_results_table_scales_formats_and_pads_each_measure():
     )
     assert table.header == ("network", "clean %", "tilt °")
     assert table.rows == (("cnn vanilla", "50.0", "45"), ("x", "3.8", "nan"))
-    assert table.header_lines == 1 and "<td>50.0</td>" in table._repr_html_()
+    assert table.header_lines == 1 and ">50.0</td>" in table._repr_html_()
 
 
 def test_networks_table_lists_data_set_name_and_chapter_without_a_header_line():

@@ -167,7 +167,7 @@ def test_toy_fits_table():
     )
     assert table.header == ("model", "λ", "tilting angle", "p classified as", "training error")
     assert table.rows == (("SVM", "0.0001", "77.8°", "J", "0.000"), ("logistic", "1", "0.6°", "I", "0.059"))
-    assert "<td>77.8°</td>" in table._repr_html_()
+    assert ">77.8°</td>" in table._repr_html_()
 
 
 def test_limit_gap_table():

@@ -7,14 +7,16 @@ Three parts, one concept per module:
   (content-addressed results), ``models`` (the Keras architectures several papers use),
   ``keras_layers``, ``optimizer`` (Adam), ``training`` (the loops and their loss terms),
   ``attacks`` (FGSM, PGD, SPSA, DeepFool, targeted attacks), ``evaluation`` (predictions,
-  accuracy under attack, gradient shares, activations), ``plotting``;
+  accuracy under attack, gradient shares, activations), ``files`` (atomic writes), ``display``
+  (results tables: HTML and text), ``plotting``; ``__main__`` (``python -m companion diagnose``);
 * ``companion.papers.<chapter>``: one folder per paper and the synthesis, each with its
   ``experiments``, its verdict rules (``claims``), its ``figures`` and its own theory, losses or
   penalties. A paper's folder imports the shared tools and itself only; the synthesis reads them
   all (``tests/test_layout.py`` holds that rule);
 * ``companion.book``: the machinery of the book: ``chapters`` (run a chapter headless),
   ``comparison`` (check a run against its reference), ``calibration`` (the measured tolerances),
-  ``scorecard`` (claims and verdicts), ``sources`` (each claim's words in its paper).
+  ``scorecard`` (claims and verdicts), ``sources`` (each claim's words in its paper), ``build``
+  and ``staleness`` (which chapters ``jupyter-book build book/`` runs, and when).
 """
 
 import os

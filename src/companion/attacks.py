@@ -22,7 +22,8 @@ class Adversarial:
     """What every attack returns. ``x``: ``(n, ...)`` float32 adversarial inputs; per example:
 
     * ``success`` ``(n,)`` bool: the model's label is the target (targeted attacks) or no longer
-      the true label (untargeted) at ``x``;
+      the true label (untargeted) at ``x``; for :func:`targeted_gradient_ascent`, the target's
+      temperature-scaled probability reached ``p_stop``, its goal;
     * ``steps`` ``(n,)`` int: the updates (or optimizer iterations) the example took;
     * ``distance`` ``(n,)`` float: ``||x - x_0||_2`` where the attack succeeded, ``inf`` elsewhere;
     * ``confidence`` ``(n,)`` float: the final probability of the target class.

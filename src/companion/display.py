@@ -20,7 +20,8 @@ _NUMERIC = re.compile(r"^[-+−]?(\d[\d,]*(\.\d*)?([eE][-+]?\d+)?|\.\d+|nan|inf)
 class Table:
     """``text``: the table as fixed-width lines, ``len(header_lines)`` header lines then one line
     per row; ``header``: the column labels ``(k,)``; ``rows``: each row's cells ``(k,)`` as the
-    text shows them. ``title`` and ``note``: lines of text shown above and below the table.
+    text shows them (each a whole word or number of its line, in order). ``title`` and ``note``:
+    lines of text shown above and below the table.
     Its text form (``repr``, what a notebook stores as ``text/plain``) is ``title``, ``text`` and
     ``note``, each ending with a newline, as ``print`` would have shown them."""
 
@@ -42,10 +43,12 @@ class Table:
                 raise ValueError(f"row {k} has {len(row)} cells for {len(self.header)} columns")
             at = 0
             for cell in map(str, row):
-                found = line.find(cell.strip(), at)
-                if found < 0:
+                # the whole cell, not a piece of a longer word or number, after the previous one
+                pattern = rf"(?<![\w.]){re.escape(cell.strip())}(?!\w|\.\d)"
+                found = re.compile(pattern).search(line, at) if cell.strip() else None
+                if cell.strip() and found is None:
                     raise ValueError(f"row {k}: cell {cell!r} is not in its line {line!r} (in order)")
-                at = found + len(cell.strip())
+                at = found.end() if found else at
 
     def __repr__(self) -> str:
         return "".join(

@@ -178,7 +178,9 @@ def fit_adam(
     (one backward pass gives FGSM's input gradient and the clean term's weight gradient) or
     :class:`PgdReplacement`. ``x``: ``(n, ...)`` float32, ``y``: ``(n,)``. Returns per-epoch lists:
     ``loss``, ``cross_entropy``, the penalty's logs, the running ``train_accuracy`` and, with a
-    test set, ``test_accuracy``.
+    test set, ``test_accuracy``. (FGSM with a penalty, a pairing no chapter uses, adds the gradient
+    of the weighted penalty, ``grad(lam * pen)``; the loop before the regrouping added
+    ``lam * grad(pen)``, equal up to rounding.)
     """
     import keras
     import tensorflow as tf

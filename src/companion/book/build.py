@@ -49,6 +49,10 @@ def stale_chapters(root: Path, profile: str) -> list[tuple[str, list[str]]]:
     """``[(slug, reasons)]`` for every chapter that must run, in order."""
     out = []
     for slug in chapter_order(root):
+        if not (root / staleness.SOURCES / f"{slug}.md").is_file():
+            raise BuildError(
+                f"{TOC} lists chapters/{slug} but there is no {staleness.SOURCES / slug}.md: add it or remove the entry"
+            )
         reasons = staleness.stale_reasons(
             staleness.recorded(root / EXECUTED / f"{slug}.ipynb"), staleness.fingerprint(slug, profile, root)
         )
@@ -102,7 +106,8 @@ def bring_up_to_date(root: str | Path = ".", profile: str | None = None, log=pri
             message = " ".join(str(error).split())
             raise BuildError(f"{message}; mend it, then run jupyter-book build book/ again") from None
         took = times[f"{slug}:{profile}"] = round(time.perf_counter() - begun, 1)
-        files.write_text(root / EXECUTED / TIMES, json.dumps({"chapters": times}, indent=1, sort_keys=True) + "\n")
+        latest = {**_times(root), f"{slug}:{profile}": took}  # chapters run side by side write here too
+        files.write_text(root / EXECUTED / TIMES, json.dumps({"chapters": latest}, indent=1, sort_keys=True) + "\n")
         log(f"[book] {slug} done in {_minutes(took)} ({_minutes(time.perf_counter() - started)} so far)")
     page = scorecard.gather(root / EXECUTED)
     if not (root / SCORECARD_PAGE).is_file() or (root / SCORECARD_PAGE).read_text() != page:
