@@ -122,8 +122,7 @@ def check_inputs(slugs, out_dir: str | os.PathLike, root: str | os.PathLike = ".
 
     out_dir = Path(out_dir)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=out_dir).close()
+        files.check_writable(out_dir)
     except OSError as error:
         raise OSError(f"cannot write to {out_dir} ({error.strerror}); choose a folder you can write to") from None
     needed = sorted({name for slug in slugs for name in _DATASET.findall(source(slug, root).read_text())})

@@ -340,8 +340,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="report", help="the report's folder (default report/)")
     args = parser.parse_args(argv)
     try:
-        files.write_text(Path(args.out) / ".writable", "")
-        (Path(args.out) / ".writable").unlink()
+        files.check_writable(args.out)
     except OSError as error:
         print(f"error: cannot write the report to {args.out} ({error.strerror}); give --out a folder you can write",
               file=sys.stderr)  # fmt: skip

@@ -132,9 +132,7 @@ def write_report(r: dict, out: str | Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plotting.pyplot().close(fig)
-    tmp = out / ".figure.png.tmp"
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(out / "figure.png")
+    files.write_bytes(out / "figure.png", buffer.getvalue())
     files.write_text(out / "report.json", json.dumps(r, indent=1, default=float) + "\n")
     md = markdown(r) + "\n![accuracy and distances](figure.png)\n"
     files.write_text(out / "report.md", md)
