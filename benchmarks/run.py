@@ -5,8 +5,8 @@ Sections, each against its goal where the project has one:
 0. the float32 matmul peak of this machine, pinned (the kernels of `make test`) and unpinned,
    TensorFlow and NumPy, each in fresh processes, every figure as a share of the unpinned peak;
 1. PGD (L-inf, 40 steps) of :func:`companion.attacks.pgd` against the Adversarial Robustness
-   Toolbox's TensorFlow-2 PGD on the same Keras model and images (goal: ours >= 2x ART, robust
-   accuracies within one point);
+   Toolbox's TensorFlow-2 PGD on the same Keras model and images, pinned and unpinned, each in a
+   fresh process (goal: ours >= 2x ART, robust accuracies within one point);
 2. one training step with each extra loss term against a plain step on the same model (goal:
    saturation and covariance penalties within 1.15x of plain);
 3. the spheres ReLU network's training rate in GFLOP/s against this machine's float32 matmul
@@ -68,8 +68,9 @@ def mnist_float(mnist):
     return x, y, xt, yt
 
 
-def pgd_versus_art(mnist, images: int, eps: float = 0.1, steps: int = 40):
-    """Section 1: images/s and robust accuracy of both PGDs on a briefly trained CNN."""
+def pgd_versus_art(mnist, images: int, eps: float = 0.1, steps: int = 40, peak: float | None = None):
+    """Section 1 under this process's kernels: images/s and robust accuracy of both PGDs on a
+    briefly trained CNN; GFLOP/s as a share of ``peak`` (the unpinned one; measured here if None)."""
     import keras
     from art.attacks.evasion import ProjectedGradientDescentTensorFlowV2
     from art.estimators.classification import TensorFlowV2Classifier
@@ -109,15 +110,11 @@ def pgd_versus_art(mnist, images: int, eps: float = 0.1, steps: int = 40):
     art_adv, t_art = timed(lambda: art_pgd.generate(xs, np.eye(10, dtype=np.float32)[ys]))
     acc_ours, acc_art = evaluation.accuracy(net, ours_adv, ys), evaluation.accuracy(net, art_adv, ys)
     acc_every = evaluation.accuracy(net, every_adv, ys)
-    peak = matmul_gflops(2048, 2048, 2048)
+    peak = peak or matmul_gflops(2048, 2048, 2048)
     per_image_step = 2 * forward_flops(net)  # the forward pass and the backward pass to the input
     print(
-        f"\n1. PGD L-inf, {steps} steps, eps {eps}, step {step:g}, cross-entropy, {images} MNIST test images, "
+        f"   PGD L-inf, {steps} steps, eps {eps}, step {step:g}, cross-entropy, {images} MNIST test images, "
         f"CNN of Table 2 (1 epoch on 10,000 images; clean {100 * evaluation.accuracy(net, xs, ys):.1f}%)"
-    )
-    print(
-        "   ours stops each image at its first misclassified iterate (the default); 'every step' and ART run all\n"
-        f"   {steps} steps on every image, and only they get a GFLOP/s figure"
     )
     for name, seconds, acc, every in (
         ("companion.attacks.pgd", t_ours, acc_ours, False),
@@ -386,17 +383,37 @@ def numpy_matmul_gflops(n: int = 2048, seconds: float = 2.0) -> float:
 DEFAULT_PINS = "ONEDNN_MAX_CPU_ISA=AVX2 XLA_FLAGS=--xla_cpu_max_isa=AVX2 OPENBLAS_CORETYPE=Haswell"
 
 
-def _peak_in_fresh_process(library: str, pinned: bool) -> float:
+def in_fresh_process(only: str, pinned: bool, *args: str) -> list[str]:
+    """The lines that ``run.py --only <only> <args>`` prints in a fresh process, with the kernel
+    pins of the checked runs or without them (the kernels are chosen when a process starts)."""
     pins = dict(v.split("=", 1) for v in (os.environ.get("COMPANION_PIN_VARS") or DEFAULT_PINS).split())
     env = {k: v for k, v in os.environ.items() if k not in pins}
     proc = subprocess.run(
-        [sys.executable, __file__, "--only", f"peak-{library}"],
+        [sys.executable, __file__, "--only", only, *args],
         capture_output=True,
         text=True,
         env={**env, **(pins if pinned else {})},
         check=True,
     )
-    return float(proc.stdout.strip().splitlines()[-1])
+    return proc.stdout.strip().splitlines()
+
+
+def _peak_in_fresh_process(library: str, pinned: bool) -> float:
+    return float(in_fresh_process(f"peak-{library}", pinned)[-1])
+
+
+def pgd_pinned_and_unpinned(images: int, peak: float | None):
+    """Section 1, in two fresh processes: pinned (the kernels of make test) and unpinned."""
+    print(
+        "\n1. PGD against the Adversarial Robustness Toolbox's, under the same kernels, pinned and unpinned.\n"
+        "   Ours stops each image at its first misclassified iterate (the default); 'every step' and ART run\n"
+        "   all steps on every image, and only they get a GFLOP/s figure (against the unpinned TensorFlow peak)"
+    )
+    for pinned in (True, False):
+        args = ["--pgd-images", str(images)] + (["--peak", str(peak)] if peak else [])
+        lines = in_fresh_process("pgd-here", pinned, *args)
+        print(f"   {'pinned' if pinned else 'unpinned'}:")
+        print("\n".join("   " + line for line in lines if line.startswith("   ")))
 
 
 def peaks(runs: int = 2) -> float:
@@ -416,16 +433,21 @@ def peaks(runs: int = 2) -> float:
 
 
 SECTIONS = ("peaks", "pgd", "steps", "spheres", "other", "chapters", "onednn")
-INTERNAL = ("plain-steps", "peak-tf", "peak-numpy")  # measurements run in a child process
+INTERNAL = ("plain-steps", "peak-tf", "peak-numpy", "pgd-here")  # measurements run in a child process
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=SECTIONS + INTERNAL, default=SECTIONS, help="sections to run")
     parser.add_argument("--pgd-images", type=int, default=500)
+    parser.add_argument("--peak", type=float, help="(internal) the unpinned matmul peak, GFLOP/s")
     args = parser.parse_args(argv)
     if args.only in (["peak-tf"], ["peak-numpy"]):
         print(matmul_gflops(2048, 2048, 2048) if args.only == ["peak-tf"] else numpy_matmul_gflops())
+        return
+    if args.only == ["pgd-here"]:
+        reproducibility.seed_everything(0)
+        pgd_versus_art(data.load_mnist(), args.pgd_images, peak=args.peak)
         return
     if args.only == ["plain-steps"]:
         reproducibility.seed_everything(0)
@@ -440,7 +462,7 @@ def main(argv=None):
     mnist = data.load_mnist()
     cifar = data.load_cifar10() if {"steps", "other"} & set(args.only) else None
     if "pgd" in args.only:
-        pgd_versus_art(mnist, args.pgd_images)
+        pgd_pinned_and_unpinned(args.pgd_images, peak)
     if "steps" in args.only:
         step_costs(mnist, cifar)
     if "spheres" in args.only:

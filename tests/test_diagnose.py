@@ -177,3 +177,29 @@ def test_a_readout_saturated_mlp_is_flagged_and_a_vanilla_one_is_not():
     fired = {f["name"] for f in sat["findings"] if f["fired"] and f["masking"]}
     assert "unavailable gradients (Pintor et al.)" in fired and "the two losses disagree" in fired
     assert not van["masking"], [f for f in van["findings"] if f["fired"]]
+
+
+def test_a_model_in_memory_is_checked_as_a_saved_one(saved):
+    """The notebook form: ``load_inputs`` takes the model itself and checks it the same way."""
+    import keras
+
+    model = keras.models.load_model(saved / "m.keras", compile=False)
+    inputs = diagnose.load_inputs(model, str(saved / "good.npz"), 40, (-50, 50))
+    assert inputs.model is model and inputs.classes == 3 and len(inputs.y) == 40
+    with pytest.raises(diagnose.DiagnoseError, match="have shape \\(5,\\) but the model takes \\(6,\\)"):
+        diagnose.load_inputs(model, str(saved / "shape.npz"), 40, (-50, 50))
+
+
+def test_the_html_body_escapes_text_shifts_headings_and_keeps_links():
+    md = "# Title\n\n## Part\n\n| a | b |\n|---|---|\n| x < 2 & y | **bold** [ch](c.html) |\n\nend `code`"
+    body = report.html_body(md, first_heading=3)
+    assert "<h3>Title</h3>" in body and "<h4>Part</h4>" in body
+    assert "<td>x &lt; 2 &amp; y</td>" in body and '<strong>bold</strong> <a href="c.html">ch</a>' in body
+    assert body.endswith("<p>end <code>code</code></p>")
+    links = report.markdown(_report_for_links(), link=lambda chapter: f"{chapter}.html")
+    assert "(boundary_tilting.html)" in links and "book/notebooks" not in links
+
+
+def _report_for_links() -> dict:
+    inputs, _, _ = _linear_inputs()
+    return diagnose.diagnose(inputs, eps=0.5, steps=5, restarts=1, log=lambda line: None)

@@ -65,6 +65,16 @@ def test_settings_tables_name_real_profile_settings():
         assert text.count("`paper` profile:") == len(rows)
 
 
+def test_a_fixed_setting_names_the_constant_it_shows():
+    """A row fixed in the code (no profile key) says where; its numbers are that constant's."""
+    from companion.papers.boundary_tilting import experiments
+
+    (row,) = [r for r in sources.STATED_SETTINGS["boundary_tilting"] if not r.keys]
+    values, where = row.fixed.split(" (")
+    assert where == "boundary_tilting.experiments.LENET_TRAINING)"
+    assert [float(v) for v in values.split(", ")] == list(experiments.LENET_TRAINING.values())
+
+
 def test_paper_claims_quote_their_own_paper():
     for chapter, table in sources.CLAIMS.items():
         for pattern, src in table.items():

@@ -41,6 +41,24 @@ def test_svm_sweep_on_a_small_pair():
         experiments.pair_data(mnist, (3, 3), 10)
 
 
+@pytest.mark.skipif(not os.environ.get(data.ENV_VAR), reason="needs COMPANION_DATA_DIR")
+def test_svm_sweeps_in_child_processes_equal_one_call_per_pair(tmp_path, monkeypatch):
+    """Two pairs computed side by side in spawned processes give exactly what one call each, in
+    this process and another cache, gives; a second call reads the cache and starts no child."""
+    mnist, lams, pairs = data.load_mnist(), experiments.lambda_grid(2.0), [(0, 1), (4, 9)]
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "side_by_side"))
+    together = experiments.svm_sweeps(mnist, pairs, 60, lams, jobs=2)
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "one_by_one"))
+    for pair in pairs:
+        alone = experiments.svm_sweep(mnist, pair, 60, lams)
+        assert together[pair].keys() == alone.keys()
+        for key in alone:
+            np.testing.assert_array_equal(together[pair][key], alone[key], err_msg=f"{pair} {key}")
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", None)  # a cache hit needs no pool
+    again = experiments.svm_sweeps(mnist, pairs, 60, lams, jobs=2)
+    np.testing.assert_array_equal(again[(4, 9)]["W"], together[(4, 9)]["W"])
+
+
 # --- the chapter's computations, moved out of the notebook ---------------------------------------
 
 

@@ -74,6 +74,12 @@ def _is_intact(entry: Path) -> bool:
         return False
 
 
+def contains(name: str, parts: dict) -> bool:
+    """Whether an intact entry answers ``parts`` (so :func:`cached` would not compute)."""
+    entry = cache_root() / name / make_key(parts)
+    return entry.is_dir() and _is_intact(entry)
+
+
 def cached(
     name: str, parts: dict, compute: Callable[[], Any], save: Callable[[Any, Path], None], load: Callable[[Path], Any]
 ):

@@ -136,11 +136,12 @@ _SYNTHESIS_COMMON = dict(deepfool_candidates=3, pgd_eps={"mnist": 1.0, "cifar10"
                          noise_sigma={"mnist": 0.3, "cifar10": 0.05})
 SETTINGS["synthesis"] = {
     "ci": dict(seed=0, size=50, spectrum_size=200, hi=40, pgd_steps=5, deepfool_steps=10, noise_images=20,
-               noise_copies=4, kurtosis_dim=2000, kurtosis_vectors=20, **_SYNTHESIS_COMMON),
+               noise_copies=4, kurtosis_dim=2000, kurtosis_vectors=20, diagnose_images=100, **_SYNTHESIS_COMMON),
     "quick": dict(seed=0, size=200, spectrum_size=1000, hi=316, pgd_steps=20, deepfool_steps=50, noise_images=50,
-                  noise_copies=8, kurtosis_dim=20000, kurtosis_vectors=50, **_SYNTHESIS_COMMON),
+                  noise_copies=8, kurtosis_dim=20000, kurtosis_vectors=50, diagnose_images=1000, **_SYNTHESIS_COMMON),
     "paper": dict(seed=0, size=2000, spectrum_size=3000, hi=316, pgd_steps=100, deepfool_steps=100,
-                  noise_images=500, noise_copies=20, kurtosis_dim=20000, kurtosis_vectors=200, **_SYNTHESIS_COMMON),
+                  noise_images=500, noise_copies=20, kurtosis_dim=20000, kurtosis_vectors=200, diagnose_images=10000,
+                  **_SYNTHESIS_COMMON),
 }
 
 

@@ -419,7 +419,7 @@ STATED_SETTINGS: dict[str, list[Setting]] = {
             (),
             "use a batch size of 300",
             "Example: LeNet on MNIST",
-            "300, 0.0005, 0.9 (tilting.LENET_TRAINING)",
+            "300, 0.0005, 0.9 (boundary_tilting.experiments.LENET_TRAINING)",
         ),
     ],
     "saturating_networks": [

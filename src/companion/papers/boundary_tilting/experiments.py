@@ -104,6 +104,37 @@ def pair_data(dataset: data.Dataset, pair, per_class: int):
     return as_rows(x), np.where(y == i, -1.0, 1.0), as_rows(xt), np.where(yt == i, -1.0, 1.0)
 
 
+def _svm_sweep_parts(dataset: data.Dataset, pair, per_class: int, lams) -> dict:
+    return {
+        "experiment": "svm_sweep",
+        "data": dataset.sha256,
+        "pair": list(pair),
+        "per_class": per_class,
+        "log10_lams": np.round(np.log10(np.asarray(lams, np.float64)), 6).tolist(),
+        "code": cache.code_fingerprint(theory, linear_models, svm_sweep, pair_data),
+    }
+
+
+def svm_sweeps(dataset: data.Dataset, pairs, per_class: int, lams, jobs: int | None = None) -> dict:
+    """:func:`svm_sweep` for each pair of ``pairs``: ``{pair: sweep}``. The pairs the cache does
+    not hold are computed up to ``jobs`` (default: the cores) at a time in child processes, since
+    libsvm uses one core and holds Python's lock; each child computes what one call would."""
+    import concurrent.futures
+    import itertools
+    import multiprocessing
+    import os
+
+    pairs = [tuple(p) for p in pairs]
+    todo = [p for p in pairs if not cache.contains("svm_sweep", _svm_sweep_parts(dataset, p, per_class, lams))]
+    jobs = min(jobs or os.cpu_count() or 1, len(todo))
+    if jobs > 1:
+        spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked TensorFlow threads
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
+            rest = itertools.repeat
+            list(pool.map(svm_sweep, rest(dataset), todo, rest(per_class), rest(lams)))
+    return {p: svm_sweep(dataset, p, per_class, lams) for p in pairs}
+
+
 def svm_sweep(dataset: data.Dataset, pair, per_class: int, lams) -> dict:
     """Linear SVMs on one digit pair for each ``lam``; cached.
 
@@ -112,14 +143,7 @@ def svm_sweep(dataset: data.Dataset, pair, per_class: int, lams) -> dict:
     ``angle`` (tilting angle, radians), ``w_norm``; and ``centroid_distance`` ``||j - i||``.
     """
     lams = np.asarray(lams, np.float64)
-    parts = {
-        "experiment": "svm_sweep",
-        "data": dataset.sha256,
-        "pair": list(pair),
-        "per_class": per_class,
-        "log10_lams": np.round(np.log10(lams), 6).tolist(),
-        "code": cache.code_fingerprint(theory, linear_models, svm_sweep, pair_data),
-    }
+    parts = _svm_sweep_parts(dataset, pair, per_class, lams)
 
     def compute():
         x, y, xt, yt = pair_data(dataset, pair, per_class)

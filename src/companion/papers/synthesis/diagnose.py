@@ -69,11 +69,14 @@ def _log_probabilities(model):
     return keras.Model(inputs, logits, name=f"{model.name}_log_probabilities")
 
 
-def _load_model(path: str):
+def _load_model(path):
+    """``path`` to a ``.keras`` file loaded, or a Keras model as it is."""
     import keras
 
     from companion import keras_layers  # noqa: F401  (registers the book's layers)
 
+    if isinstance(path, keras.Model):
+        return path
     if not Path(path).is_file():
         raise DiagnoseError(f"no model file {path}: give a Keras model saved with model.save('model.keras')")
     if Path(path).suffix != ".keras":
@@ -121,14 +124,15 @@ def _fit_shape(x, shape: tuple, what: str):
     )
 
 
-def load_inputs(model_path: str, data_spec: str, size: int, value_range=(0.0, 1.0)) -> Inputs:
-    """Load and check everything before any attack runs; :class:`DiagnoseError` otherwise."""
+def load_inputs(model, data_spec: str, size: int, value_range=(0.0, 1.0)) -> Inputs:
+    """Load and check everything before any attack runs; :class:`DiagnoseError` otherwise.
+    ``model``: a ``.keras`` file's path, or a Keras model (in a notebook)."""
     if size < 10:
         raise DiagnoseError(f"--size must be at least 10, not {size}")
     low, high = (float(v) for v in value_range)
     if not low < high:
         raise DiagnoseError(f"the pixel range must be low < high, not {value_range}")
-    model = _load_model(model_path)
+    model = _load_model(model)
     x, y, x_train, y_train, name = _load_data(data_spec)
     shape = model.input_shape[1:]
     x, x_train = _fit_shape(x, shape, "test"), _fit_shape(x_train, shape, "training")
@@ -163,6 +167,11 @@ def load_inputs(model_path: str, data_spec: str, size: int, value_range=(0.0, 1.
 
 
 # --- measurements -----------------------------------------------------------------------------
+
+
+def default_eps(norm: str = "linf", value_range=(0.0, 1.0)) -> float:
+    """The budget when none is given: 0.3 of the pixel range in L-infinity, 1.5 in L2."""
+    return (0.3 if norm == "linf" else 1.5) * (value_range[1] - value_range[0])
 
 
 def _budgets(eps: float, norm: str, value_range) -> tuple:
@@ -309,12 +318,6 @@ def paper_diagnostics(inputs: Inputs, rng, right) -> dict:
     return out
 
 
-# --- the masking check ------------------------------------------------------------------------
-
-
-# --- the report -------------------------------------------------------------------------------
-
-
 def main(argv=None) -> int:
     """``python -m companion diagnose MODEL --data mnist|cifar10|PATH.npz [options]``."""
     import argparse
@@ -345,8 +348,7 @@ def main(argv=None) -> int:
         print(f"error: cannot write the report to {args.out} ({error.strerror}); give --out a folder you can write",
               file=sys.stderr)  # fmt: skip
         return 2
-    span = args.range[1] - args.range[0]
-    eps = args.eps if args.eps is not None else (0.3 if args.norm == "linf" else 1.5) * span
+    eps = args.eps if args.eps is not None else default_eps(args.norm, args.range)
     try:
         inputs = load_inputs(args.model, args.data, args.size, args.range)
         measured = diagnose(inputs, eps=eps, norm=args.norm, spsa_size=args.spsa, surrogate=args.surrogate,
@@ -355,7 +357,5 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     out = report.write_report(measured, args.out)
-    verdict = "masking suspected" if measured["masking"] else "no sign of masking"
-    clean, pgd = masking.percent(measured["clean"]), masking.percent(min(measured["pgd"].values()))
-    print(f"{verdict}; clean {clean}, PGD {pgd}; report in {out}/")
+    print(f"{report.summary(measured)}; report in {out}/")
     return 0

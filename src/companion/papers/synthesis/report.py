@@ -62,8 +62,19 @@ def _value(r: dict, key: str) -> str:
     return "nan" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.2f}"
 
 
-def markdown(r: dict) -> str:
-    """The report as Markdown."""
+def chapter_in_project(chapter: str) -> str:
+    """The link to a chapter's source, from the project's folder."""
+    return f"{CHAPTERS}/{chapter}.md"
+
+
+def summary(r: dict) -> str:
+    """One line: the masking verdict, clean accuracy and the lowest PGD accuracy."""
+    verdict = "masking suspected" if r["masking"] else "no sign of masking"
+    return f"{verdict}; clean {percent(r['clean'])}, PGD {percent(min(r['pgd'].values()))}"
+
+
+def markdown(r: dict, link=chapter_in_project) -> str:
+    """The report as Markdown; ``link(chapter)`` is the address of a chapter."""
     fired = [f for f in r["findings"] if f["fired"]]
     verdict = "**masking suspected**" if r["masking"] else "**no sign of masking**"
     lines = [
@@ -103,7 +114,7 @@ def markdown(r: dict) -> str:
         "|---|---|---|",
     ]
     for key, (chapter, reading) in READINGS.items():
-        lines.append(f"| {key} ([{chapter}]({CHAPTERS}/{chapter}.md)) | {_value(r, key)} | {reading} |")
+        lines.append(f"| {key} ([{chapter}]({link(chapter)})) | {_value(r, key)} | {reading} |")
     lines += ["", f"Measured in {r['seconds']:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -143,40 +154,45 @@ def write_report(r: dict, out: str | Path) -> Path:
 def _html(md: str) -> str:
     """A small standalone HTML page of the Markdown report (tables, headings, links, the figure)."""
     import html as h
-    import re
 
-    body = []
-    rows = []
-    for line in md.splitlines():
-        if line.startswith("|"):
-            if not set(line) <= set("|-"):
-                rows.append([c.strip() for c in line.strip("|").split("|")])
-            continue
-        if rows:
-            head, *rest = rows
-            body.append(
-                "<table><tr>"
-                + "".join(f"<th>{c}</th>" for c in head)
-                + "</tr>"
-                + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rest)
-                + "</table>"
-            )
-            rows = []
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            body.append(f"<h{level}>{line.lstrip('#').strip()}</h{level}>")
-        elif line.startswith("!["):
-            body.append(f'<img src="{line[line.index("(") + 1 : -1]}" alt="figure">')
-        elif line.strip():
-            body.append(f"<p>{line.lstrip('> ')}</p>")
-    page = "\n".join(body)
-    page = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", page)
-    page = re.sub(r"`(.+?)`", r"<code>\1</code>", page)
-    page = re.sub(r"\[(.+?)\]\((.+?)\)", r'<a href="\2">\1</a>', page)
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "td,th{border-bottom:1px solid #ddd;padding:.2em .5em;text-align:left}"
     )
     return (
-        f"<!doctype html><meta charset='utf-8'><title>{h.escape('diagnosis')}</title><style>{style}</style>\n{page}\n"
+        f"<!doctype html><meta charset='utf-8'><title>{h.escape('diagnosis')}</title><style>{style}</style>\n"
+        f"{html_body(md)}\n"
     )
+
+
+def html_body(md: str, first_heading: int = 1) -> str:
+    """The report's Markdown as HTML elements (tables, headings from level ``first_heading``,
+    links, the figure), for a page of its own or for a page that already has its headings."""
+    import html
+    import re
+
+    def inline(text: str) -> str:
+        text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text, quote=False))
+        text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+        return re.sub(r"\[(.+?)\]\((.+?)\)", r'<a href="\2">\1</a>', text)
+
+    body, rows = [], []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            if not set(line) <= set("|-"):
+                rows.append([inline(c.strip()) for c in line.strip("|").split("|")])
+            continue
+        if rows:
+            head, *rest = rows
+            cells = [f"<tr>{''.join(f'<th>{c}</th>' for c in head)}</tr>"]
+            cells += [f"<tr>{''.join(f'<td>{c}</td>' for c in r)}</tr>" for r in rest]
+            body.append(f"<table>{''.join(cells)}</table>")
+            rows = []
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#")) + first_heading - 1
+            body.append(f"<h{level}>{inline(line.lstrip('#').strip())}</h{level}>")
+        elif line.startswith("!["):
+            body.append(f'<img src="{html.escape(line[line.index("(") + 1 : -1])}" alt="figure">')
+        elif line.strip():
+            body.append(f"<p>{inline(line.lstrip('> '))}</p>")
+    return "\n".join(body)
