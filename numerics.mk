@@ -6,8 +6,10 @@
 # portability` and `make calibrate` (the recipes below put $(PINNED_ENV) in front). Every other
 # run (`make book`, `make chapter`, `make benchmark`, `jupyter-book build`) uses this machine's
 # own kernels and all its cores: their numbers are not compared with anything, and on a CPU with
-# AVX-512 or AMX the pins cost about a third of the speed. `PINNED=1` pins those too, to
-# reproduce a checked run's arithmetic. An environment variable already set wins.
+# AVX-512 or AMX the pins cost about a third of the speed. They also train independent networks
+# side by side in child processes (src/companion/parallel.py, $COMPANION_JOBS, default one per
+# core); the pinned runs set COMPANION_JOBS=1 and compute in one process. `PINNED=1` pins those
+# too, to reproduce a checked run's arithmetic. An environment variable already set wins.
 
 # oneDNN on everywhere: TensorFlow turns it on by itself only on CPUs with its newer AI
 # instructions (AVX-512 VNNI and later), so without this an AVX2-only CPU ran Eigen's kernels
@@ -30,9 +32,10 @@ _name = $(firstword $(subst =, ,$(1)))
 _value = $(patsubst $(call _name,$(1))=%,%,$(1))
 PINNED_ENV := $(foreach v,$(PIN_VARS),$(call _name,$(v))="$${$(call _name,$(v)):-$(call _value,$(v))}") \
   TF_NUM_INTRAOP_THREADS=$(COMPANION_THREADS) OMP_NUM_THREADS=$(COMPANION_THREADS) \
-  OPENBLAS_NUM_THREADS=$(COMPANION_THREADS)
+  OPENBLAS_NUM_THREADS=$(COMPANION_THREADS) COMPANION_JOBS=1
 
 PINNED ?= 0
 ifeq ($(PINNED),1)
+export COMPANION_JOBS ?= 1
 $(foreach v,$(PIN_VARS),$(eval export $(call _name,$(v)) ?= $(call _value,$(v))))
 endif

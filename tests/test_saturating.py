@@ -323,3 +323,20 @@ def test_learned_gain_table_has_the_pearson_ratios_as_its_title():
     )
     assert table.header == ("network", "layer", "scaled ratio, vanilla", "scaled ratio, saturated", "gain of saturated")
     assert table.rows == (("sigmoid_mlp", "1", "1.006", "1.003", "-0%"), ("relu_mlp", "3", "1.000", "3.500", "+250%"))
+
+
+def test_the_search_s_trainings_can_be_sent_to_child_processes():
+    """train_nine hands every recipe's validated() to companion.parallel.fill_cache, which sends
+    the calls to spawned processes: each must survive pickling with its data set and recipe."""
+    import functools
+    import pickle
+
+    from companion import data
+
+    dataset = data.Dataset("mnist", *(np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)) * 2)
+    groups = experiments.recipes(profiles.settings("saturating_networks", "quick")).values()
+    recipes = [r for g in groups for r in (g["vanilla"], g["adversarial"], *g["candidates"])]
+    assert len(recipes) == 20
+    for recipe in recipes:
+        call = pickle.loads(pickle.dumps(functools.partial(experiments.validated, dataset, recipe)))
+        assert call.func is experiments.validated and call.args[1] == recipe and call.args[0].sha256 == dataset.sha256

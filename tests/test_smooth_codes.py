@@ -214,3 +214,57 @@ def test_penalty_table():
         ("0.0", "0.0", "-", "1.28", "5.0%", "< 1e-6"),
         ("0.01", "1.0", "logit_column_sums", "1.25", "100.0%", "5.05e-01"),
     )
+
+
+def test_chapter_networks_are_the_ones_the_chapter_trains(monkeypatch):
+    """The networks trained side by side first are the chapter's: every ``train_cifar`` and
+    ``train_robust`` call (the notebook's own, read from its source, and those of
+    :func:`experiments.penalty_grid_rows`) under the ci and quick settings, and no other."""
+    import functools
+    import inspect
+    import re
+    import types
+    from pathlib import Path
+
+    from companion import parallel, profiles
+
+    source = (Path(__file__).parent.parent / "book" / "notebooks" / "smooth_codes.md").read_text()
+    direct = re.findall(r"experiments\.(train_cifar|train_robust)\((.*?)\)\n", source, flags=re.S)
+    assert [name for name, _ in direct] == ["train_cifar", "train_robust"], direct
+
+    def normal(function, *args, **kwargs):
+        bound = inspect.signature(function).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return function.__name__, tuple(bound.arguments.values())
+
+    def recording(function, made, *args, **kwargs):
+        made.append(normal(function, *args, **kwargs))
+        return (None, {"jacobian": [0.0]}) if function.__name__ == "train_cifar" else (None, {}, {})
+
+    def planning(planned, calls):
+        planned.extend(calls)
+        return len(calls)
+
+    real = {name: getattr(experiments, name) for name in ("train_cifar", "train_robust")}
+    for profile in ("ci", "quick"):
+        settings, made, planned = profiles.settings("smooth_codes", profile), [], []
+        cifar = types.SimpleNamespace(sha256="a stand-in data set")
+        for name, function in real.items():
+            monkeypatch.setattr(experiments, name, functools.partial(recording, function, made))
+        monkeypatch.setattr(experiments, "spectrum", lambda *a, **k: (None, 0.0))
+        monkeypatch.setattr(experiments.evaluation, "pgd_accuracy", lambda *a, **k: 0.0)
+        monkeypatch.setattr(experiments.cache, "contains", lambda *a: False)
+        monkeypatch.setattr(parallel, "fill_cache", functools.partial(planning, planned))
+        namespace = {"experiments": experiments, "settings": settings, "cifar": cifar, "eps": 0.0}
+        for name, call in direct:
+            for eps in settings.robust_eps if name == "train_robust" else (None,):
+                eval(f"experiments.{name}({call})", {**namespace, "eps": eps})
+        x, y = np.zeros((2, 32, 32, 3), np.float32), np.zeros(2, int)
+        experiments.penalty_grid_rows(cifar, settings.penalty_grid, x, y, epochs=settings.penalty_epochs,
+                                      train_size=settings.penalty_train_size, attack_size=2, pgd_steps=1,
+                                      seed=settings.seed)  # fmt: skip
+        monkeypatch.setattr(experiments, "train_cifar", real["train_cifar"])
+        monkeypatch.setattr(experiments, "train_robust", real["train_robust"])
+        assert experiments.train_chapter_networks(cifar, settings) == len(made)
+        assert sorted(made, key=str) == sorted((normal(c.func, *c.args) for c in planned), key=str), profile
+        monkeypatch.undo()

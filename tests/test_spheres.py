@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -377,3 +379,43 @@ def test_figures_return_their_figures():
     fig = figures.tradeoff(points, 50, networks=("quad_h10", "relu_h8_d2"), sizes=(5, 0))
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert labels == ["optimal (cap)", "quad_h10, online", "relu_h8_d2, N = 5"]
+
+
+def test_chapter_networks_are_the_ones_the_chapter_trains(monkeypatch):
+    """The list filled side by side is the chapter's: every ``networks.trained`` call (the
+    notebook's own, read from its source, and those of :func:`experiments.dimension_sweep` and
+    :func:`experiments.trained_quadratic_alphas`) under the ci and quick settings, and no other."""
+    import inspect
+    import re
+
+    from companion import profiles
+
+    signature = inspect.signature(networks.trained)
+    normal = lambda *a, **k: tuple(signature.bind(*a, **k).args)  # noqa: E731
+    source = (Path(__file__).parent.parent / "book" / "notebooks" / "adversarial_spheres.md").read_text()
+    direct = re.findall(r"networks\.trained\((.*)\)\n", source)
+    assert len(direct) == 2, direct
+    for profile in ("ci", "quick"):
+        settings = profiles.settings("adversarial_spheres", profile)
+        calls = []
+
+        def recording(*args, calls=calls, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            calls.append(tuple(bound.arguments.values()))
+            kind, dim = bound.arguments["kind"], bound.arguments["d"]
+            small = networks.relu_net(dim, 4, 1) if kind == "relu" else networks.quadratic_net(dim, 4)
+            return small, {}
+
+        monkeypatch.setattr(networks, "trained", recording)
+        for call in direct:
+            eval(f"networks.trained({call})", {"networks": networks, "settings": settings, "d": settings.d})
+        experiments.dimension_sweep(settings.sweep_dims, np.random.default_rng(0), train_steps=settings.sweep_steps,
+                                    points=2, attack_steps=1, step_size=0.01, seed=settings.seed)  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):  # the stand-in's readout bias is 0
+            experiments.trained_quadratic_alphas(settings.d, steps=settings.quad_steps, seed=settings.seed,
+                                                 train_size=settings.fixed_train_size,
+                                                 learning_rate=settings.quad_learning_rate)  # fmt: skip
+        monkeypatch.undo()
+        listed = [normal(*args) for args in experiments.chapter_networks(settings).values()]
+        assert sorted(calls, key=str) == sorted(listed, key=str), profile

@@ -47,7 +47,8 @@ def test_svm_sweeps_in_child_processes_equal_one_call_per_pair(tmp_path, monkeyp
     this process and another cache, gives; a second call reads the cache and starts no child."""
     mnist, lams, pairs = data.load_mnist(), experiments.lambda_grid(2.0), [(0, 1), (4, 9)]
     monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "side_by_side"))
-    together = experiments.svm_sweeps(mnist, pairs, 60, lams, jobs=2)
+    monkeypatch.setenv("COMPANION_JOBS", "2")
+    together = experiments.svm_sweeps(mnist, pairs, 60, lams)
     monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "one_by_one"))
     for pair in pairs:
         alone = experiments.svm_sweep(mnist, pair, 60, lams)
@@ -55,7 +56,7 @@ def test_svm_sweeps_in_child_processes_equal_one_call_per_pair(tmp_path, monkeyp
         for key in alone:
             np.testing.assert_array_equal(together[pair][key], alone[key], err_msg=f"{pair} {key}")
     monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", None)  # a cache hit needs no pool
-    again = experiments.svm_sweeps(mnist, pairs, 60, lams, jobs=2)
+    again = experiments.svm_sweeps(mnist, pairs, 60, lams)
     np.testing.assert_array_equal(again[(4, 9)]["W"], together[(4, 9)]["W"])
 
 

@@ -9,11 +9,13 @@ Points are rows ``(n, d)``; class 0 is the inner sphere (radius 1), class 1 the 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
+from companion import parallel
 from companion.display import Table
 from companion.papers.adversarial_spheres import networks
 from companion.papers.adversarial_spheres.theory import (
@@ -201,6 +203,28 @@ def slice_planes(x0, x_worst, rng) -> list:
             *orthonormal(worst, x_worst[np.argsort(np.linalg.norm(x_worst - x0, axis=1))[-2]]),
         ),
     ]
+
+
+def chapter_networks(settings) -> dict:
+    """The arguments of :func:`networks.trained` for every cached network of the chapter,
+    ``{role: (kind, d, steps, train_size, seed, width, depth, learning_rate)}``: the main ReLU
+    network, the one at d = 2, the dimension sweep's and the two quadratic networks, as the
+    chapter and :func:`dimension_sweep` and :func:`trained_quadratic_alphas` ask for them."""
+    s, relu, quad = settings, (1000, 2, 1e-4), (1000, 2, settings.quad_learning_rate)
+    return {
+        "relu": ("relu", s.d, s.relu_steps, 0, s.seed, *relu),
+        "relu d=2": ("relu", 2, max(1000, s.sweep_steps), 100, s.seed, *relu),
+        **{f"sweep d={dim}": ("relu", dim, s.sweep_steps, 0, s.seed, *relu) for dim in s.sweep_dims},
+        "quadratic online": ("quadratic", s.d, s.quad_steps, 0, s.seed, *quad),
+        "quadratic fixed": ("quadratic", s.d, s.quad_steps, s.fixed_train_size, s.seed, *quad),
+    }
+
+
+def train_chapter_networks(settings) -> int:
+    """Train the networks of :func:`chapter_networks` that the cache lacks, side by side in child
+    processes (:func:`companion.parallel.fill_cache`); returns how many were trained there."""
+    calls = [args for args in chapter_networks(settings).values() if not networks.is_trained(*args)]
+    return parallel.fill_cache([functools.partial(networks.trained, *args) for args in calls])
 
 
 def dimension_sweep(

@@ -189,6 +189,41 @@ def perfect_initialization(
     return model
 
 
+def _trained_parts(
+    kind: str,
+    d: int,
+    steps: int,
+    train_size: int = 0,
+    seed: int = 0,
+    width: int = 1000,
+    depth: int = 2,
+    learning_rate: float = 1e-4,
+) -> dict:
+    from companion import cache
+
+    if kind not in ("relu", "quadratic"):
+        raise ValueError(f"kind must be 'relu' or 'quadratic', not {kind!r}")
+    return {
+        "experiment": "spheres",
+        "kind": kind,
+        "d": d,
+        "steps": steps,
+        "train_size": train_size,
+        "seed": seed,
+        "width": width,
+        "depth": depth,
+        "learning_rate": learning_rate,
+        "code": cache.code_fingerprint(relu_net, quadratic_net, train, labelled_sample, sample),
+    }
+
+
+def is_trained(*args, **kwargs) -> bool:
+    """Whether the cache holds :func:`trained` ``(*args, **kwargs)``."""
+    from companion import cache
+
+    return cache.contains("spheres", _trained_parts(*args, **kwargs))
+
+
 def trained(
     kind: str,
     d: int,
@@ -204,20 +239,7 @@ def trained(
     (``train_size=0``) or on a fixed set. Returns ``(model, {})``."""
     from companion import cache
 
-    if kind not in ("relu", "quadratic"):
-        raise ValueError(f"kind must be 'relu' or 'quadratic', not {kind!r}")
-    parts = {
-        "experiment": "spheres",
-        "kind": kind,
-        "d": d,
-        "steps": steps,
-        "train_size": train_size,
-        "seed": seed,
-        "width": width,
-        "depth": depth,
-        "learning_rate": learning_rate,
-        "code": cache.code_fingerprint(relu_net, quadratic_net, train, labelled_sample, sample),
-    }
+    parts = _trained_parts(kind, d, steps, train_size, seed, width, depth, learning_rate)
 
     def fit():
         import keras

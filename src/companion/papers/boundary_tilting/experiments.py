@@ -7,9 +7,11 @@ cached (see :mod:`companion.cache`).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from companion import attacks, cache, data, evaluation, models, training
+from companion import attacks, cache, data, evaluation, models, parallel, training
 from companion.display import Table
 from companion.papers.boundary_tilting import linear_models, theory
 
@@ -115,23 +117,13 @@ def _svm_sweep_parts(dataset: data.Dataset, pair, per_class: int, lams) -> dict:
     }
 
 
-def svm_sweeps(dataset: data.Dataset, pairs, per_class: int, lams, jobs: int | None = None) -> dict:
-    """:func:`svm_sweep` for each pair of ``pairs``: ``{pair: sweep}``. The pairs the cache does
-    not hold are computed up to ``jobs`` (default: the cores) at a time in child processes, since
-    libsvm uses one core and holds Python's lock; each child computes what one call would."""
-    import concurrent.futures
-    import itertools
-    import multiprocessing
-    import os
-
+def svm_sweeps(dataset: data.Dataset, pairs, per_class: int, lams) -> dict:
+    """:func:`svm_sweep` for each pair of ``pairs``: ``{pair: sweep}``. The pairs the cache lacks
+    are computed side by side in child processes first (:func:`companion.parallel.fill_cache`;
+    libsvm uses one core and holds Python's lock, so threads would not help)."""
     pairs = [tuple(p) for p in pairs]
-    todo = [p for p in pairs if not cache.contains("svm_sweep", _svm_sweep_parts(dataset, p, per_class, lams))]
-    jobs = min(jobs or os.cpu_count() or 1, len(todo))
-    if jobs > 1:
-        spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked TensorFlow threads
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
-            rest = itertools.repeat
-            list(pool.map(svm_sweep, rest(dataset), todo, rest(per_class), rest(lams)))
+    missing = [p for p in pairs if not cache.contains("svm_sweep", _svm_sweep_parts(dataset, p, per_class, lams))]
+    parallel.fill_cache([functools.partial(svm_sweep, dataset, p, per_class, lams) for p in missing])
     return {p: svm_sweep(dataset, p, per_class, lams) for p in pairs}
 
 

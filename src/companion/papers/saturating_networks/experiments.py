@@ -7,12 +7,13 @@ lambda annealed from 0). Trained networks are cached, so the next chapter attack
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from companion import attacks, cache, data, evaluation, models, optimizer, training
+from companion import attacks, cache, data, evaluation, models, optimizer, parallel, training
 from companion.display import Table
 from companion.papers.saturating_networks import geometry, kurtosis, saturation
 
@@ -434,10 +435,20 @@ def recipes(settings) -> dict:
     return out
 
 
+def _validation_parts(dataset, recipe: Recipe) -> dict:
+    return {**_parts(dataset, recipe), "validation": cache.code_fingerprint(evaluate, mnist_splits)}
+
+
+def _validated_in_cache(dataset, recipe: Recipe) -> bool:
+    return cache.contains("saturating", _parts(dataset, recipe)) and cache.contains(
+        "saturating_validation", _validation_parts(dataset, recipe)
+    )
+
+
 def validated(dataset, recipe: Recipe) -> dict:
     """:func:`evaluate` of the network of ``recipe`` on the validation images, cached beside the
     network, so that a chapter that only needs the search's choice loads no other network."""
-    parts = {**_parts(dataset, recipe), "validation": cache.code_fingerprint(evaluate, mnist_splits)}
+    parts = _validation_parts(dataset, recipe)
 
     def compute():
         _, _, x_val, y_val, _, _ = mnist_splits(dataset, 1)
@@ -450,11 +461,16 @@ def train_nine(dataset, settings) -> dict:
     """The nine networks of Table 1 under one profile's ``settings``, with the search.
 
     For each architecture: the vanilla and adversarial networks and every saturated candidate
-    are trained and evaluated on the validation images (both cached, :func:`validated`); the
+    are trained and evaluated on the validation images (both cached, :func:`validated`; those the
+    cache lacks first side by side, :func:`companion.parallel.fill_cache`); the
     saturated network is chosen by :func:`choose`, and only the chosen networks are loaded.
     Returns ``{"nets": {(arch, mode): model}, "histories": {...}, "search": {arch: [(label, metrics, chosen), ...]}}``.
     """
     nets, histories, search = {}, {}, {}
+    every = [r for g in recipes(settings).values() for r in (g["vanilla"], g["adversarial"], *g["candidates"])]
+    parallel.fill_cache(
+        [functools.partial(validated, dataset, r) for r in every if not _validated_in_cache(dataset, r)]
+    )
     for arch, group in recipes(settings).items():
         rows = []
         for mode in ("vanilla", "adversarial"):

@@ -7,11 +7,12 @@ Images are ``(n, 32, 32, 3)`` floats in [0, 1].
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
 
-from companion import attacks, cache, data, evaluation, models, optimizer, training
+from companion import attacks, cache, data, evaluation, models, optimizer, parallel, training
 from companion.display import Table
 from companion.papers.smooth_codes import feature_datasets, penalties, spectra
 
@@ -39,18 +40,8 @@ def _trainer(dataset: data.Dataset, build, train_size: int, epochs: int, batch_s
     return fit
 
 
-def train_cifar(
-    dataset: data.Dataset,
-    epochs: int,
-    train_size: int,
-    c1: float = 0.0,
-    c2: float = 0.0,
-    jacobian: str = "frobenius",
-    seed: int = 0,
-    batch_size: int = 128,
-):
-    """The supplement's CIFAR-10 model trained with loss (1); cached. ``(model, history)``."""
-    parts = {
+def _cifar_parts(dataset, epochs, train_size, c1=0.0, c2=0.0, jacobian="frobenius", seed=0, batch_size=128) -> dict:
+    return {
         "experiment": "smooth_codes",
         "data": dataset.sha256,
         "epochs": epochs,
@@ -73,24 +64,26 @@ def train_cifar(
         ),
     }
 
+
+def train_cifar(
+    dataset: data.Dataset,
+    epochs: int,
+    train_size: int,
+    c1: float = 0.0,
+    c2: float = 0.0,
+    jacobian: str = "frobenius",
+    seed: int = 0,
+    batch_size: int = 128,
+):
+    """The supplement's CIFAR-10 model trained with loss (1); cached. ``(model, history)``."""
+    parts = _cifar_parts(dataset, epochs, train_size, c1, c2, jacobian, seed, batch_size)
     penalty = penalties.SmoothnessPenalty(c1, c2, jacobian)
     fit = _trainer(dataset, models.cifar_cnn, train_size, epochs, batch_size, seed, penalty=penalty)
     return cache.cached_model("smooth_codes", parts, fit)
 
 
-def train_robust(
-    dataset: data.Dataset,
-    eps: float,
-    epochs: int,
-    train_size: int,
-    attack_steps: int,
-    seed: int = 0,
-    batch_size: int = 128,
-):
-    """:func:`companion.models.small_resnet` adversarially trained against L2 PGD of radius
-    ``eps`` (0: standard training), our counterpart of the Robustness library's models; cached.
-    ``(model, history, parts)``: ``parts`` identifies the model in the keys of later results."""
-    parts = {
+def _robust_parts(dataset, eps, epochs, train_size, attack_steps, seed=0, batch_size=128) -> dict:
+    return {
         "experiment": "smooth_codes_robust",
         "data": dataset.sha256,
         "eps": eps,
@@ -112,9 +105,47 @@ def train_robust(
         ),
     }
 
+
+def train_robust(
+    dataset: data.Dataset,
+    eps: float,
+    epochs: int,
+    train_size: int,
+    attack_steps: int,
+    seed: int = 0,
+    batch_size: int = 128,
+):
+    """:func:`companion.models.small_resnet` adversarially trained against L2 PGD of radius
+    ``eps`` (0: standard training), our counterpart of the Robustness library's models; cached.
+    ``(model, history, parts)``: ``parts`` identifies the model in the keys of later results."""
+    parts = _robust_parts(dataset, eps, epochs, train_size, attack_steps, seed, batch_size)
     adversarial = training.PgdReplacement(eps, attack_steps)
     fit = _trainer(dataset, models.small_resnet, train_size, epochs, batch_size, seed, adversarial=adversarial)
     return (*cache.cached_model("smooth_codes_robust", parts, fit), parts)
+
+
+def train_chapter_networks(dataset: data.Dataset, settings) -> int:
+    """Train the chapter's networks that the cache lacks side by side in child processes
+    (:func:`companion.parallel.fill_cache`), as the chapter then asks for them: the CIFAR-10 CNN
+    (:func:`train_cifar`), the penalty grid's CNNs (:func:`penalty_grid_rows`) and the small
+    ResNets at each training radius (:func:`train_robust`). Returns how many were trained there."""
+    s = settings
+    cnns = [(dataset, s.epochs, s.train_size, 0.0, 0.0, "frobenius", s.seed)]
+    cnns += [
+        (dataset, s.penalty_epochs, s.penalty_train_size, c1, c2, jac, s.seed)
+        for c1, c2 in s.penalty_grid
+        for jac in (penalties.JACOBIAN_NORMS if c2 else ("frobenius",))
+    ]
+    resnets = [
+        (dataset, eps, s.robust_epochs, s.robust_train_size, s.robust_attack_steps, s.seed) for eps in s.robust_eps
+    ]
+    calls = [functools.partial(train_cifar, *a) for a in cnns if not cache.contains("smooth_codes", _cifar_parts(*a))]
+    calls += [
+        functools.partial(train_robust, *a)
+        for a in resnets
+        if not cache.contains("smooth_codes_robust", _robust_parts(*a))
+    ]
+    return parallel.fill_cache(calls)
 
 
 def ilyas_datasets(
