@@ -108,6 +108,42 @@ def test_error_rates_bound():
         networks.error_rates(model, 10, 30, np.random.default_rng(6), which=("middle",))
 
 
+def _attacked_while_training(d, rng, names, sizes, steps, log_every, lr, seed):
+    """Figure 5's snapshots as the chapter computed them before they were cached: each
+    :func:`experiments.tradeoff_point` made inside the training loop."""
+    import keras
+
+    every = []
+    for name in names:
+        for n in sizes:
+            keras.utils.set_random_seed(seed)
+            net = networks.network(name, d)
+            attack = lambda t, m: experiments.tradeoff_point(m, d, 500, 5, 50, 0.05, rng)  # noqa: E731
+            logs = networks.train(net, d, steps, learning_rate=lr, train_size=n or None, seed=seed, log_every=log_every,
+                                  on_log=attack)  # fmt: skip
+            every += [(name, n, *point) for point in logs]
+    return every
+
+
+def test_cached_snapshots_are_attacked_as_inside_the_training_loop(tmp_path, monkeypatch):
+    """Training first (cached weights every log_every steps, the trainings in child processes when
+    there are jobs) and attacking after gives the points the training loop gave, draw for draw."""
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path))
+    names, sizes, d = ("quad_h10", "relu_h8_d2"), (20, 0), 6
+    expected = _attacked_while_training(d, np.random.default_rng(3), names, sizes, 40, 20, 1e-2, 1)
+    assert len(expected) == 8
+    kept = [(f"{name}, " + experiments.training_set_label(n), *p) for name, n, *p in expected if p[2] == 1.0]
+    assert len(kept) >= 2, expected  # snapshots with a small error set, each attacked
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("COMPANION_JOBS", jobs)
+        monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / jobs))
+        points = experiments.tradeoff_snapshots(d, np.random.default_rng(3), names=names, sizes=sizes, steps=40,
+                                                log_every=20, n_eval=500, n_points=5, attack_steps=50, step_size=0.05,
+                                                quad_learning_rate=1e-2, relu_learning_rate=1e-2, seed=1)  # fmt: skip
+        assert [p[0] for p in points] == [p[0] for p in kept], jobs
+        np.testing.assert_allclose([p[1:] for p in points], [p[1:] for p in kept], rtol=1e-5, err_msg=jobs)
+
+
 def test_tradeoff_point_attacks_only_small_error_sets():
     """A snapshot outside 0 < rate < 1/2 is not attacked (NaN distance) and uses the same random
     numbers as one that is: the next draw from the generator is the same either way."""

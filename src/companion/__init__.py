@@ -4,9 +4,10 @@ Three parts, one concept per module:
 
 * the shared tools, here: ``data`` (MNIST, CIFAR-10, checked), ``profiles`` (the ci / quick /
   paper settings of each chapter), ``reproducibility`` (seeds, pinned numerics), ``cache``
-  (content-addressed results), ``parallel`` (cached computations side by side), ``models`` (the Keras architectures several papers use),
-  ``keras_layers``, ``optimizer`` (Adam), ``training`` (the loops and their loss terms),
-  ``attacks`` (FGSM, PGD, SPSA, DeepFool, targeted attacks), ``evaluation`` (predictions,
+  (content-addressed results), ``parallel`` (cached computations side by side), ``models``
+  (the Keras architectures several papers use), ``keras_layers``, ``optimizer`` (Adam),
+  ``training`` (the loops and their loss terms), ``attacks`` (FGSM, PGD, SPSA, DeepFool,
+  targeted attacks), ``evaluation`` (predictions,
   accuracy under attack, gradient shares, activations), ``files`` (atomic writes), ``display``
   (results tables: HTML and text), ``plotting``; ``__main__`` (``python -m companion diagnose``);
 * ``companion.papers.<chapter>``: one folder per paper and the synthesis, each with its

@@ -321,6 +321,52 @@ def training_set_label(n: int) -> str:
     return "online" if n == 0 else f"N = {n}"
 
 
+def _snapshot_parts(name: str, n: int, d: int, steps: int, log_every: int, learning_rate: float, seed: int) -> dict:
+    from companion import cache
+
+    return {
+        "experiment": "spheres_tradeoff",
+        "network": name,
+        "train_size": n,
+        "d": d,
+        "steps": steps,
+        "log_every": log_every,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "code": cache.code_fingerprint(networks.network, networks.relu_net, networks.quadratic_net, networks.train),
+    }
+
+
+def snapshot_weights(name: str, n: int, d: int, steps: int, log_every: int, learning_rate: float, seed: int) -> list:
+    """The weights of network ``name`` (freshly seeded) every ``log_every`` steps of ``steps``
+    Adam steps on ``n`` training points (0: online); cached. A list over snapshots of the
+    model's ``get_weights()``."""
+    from companion import cache
+
+    def train():
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        net = networks.network(name, d)
+        logs = networks.train(
+            net,
+            d,
+            steps,
+            learning_rate=learning_rate,
+            train_size=n or None,
+            seed=seed,
+            log_every=log_every,
+            on_log=lambda t, m: m.get_weights(),
+        )
+        return {f"{k:04d}_{i:04d}": w for k, weights in enumerate(logs) for i, w in enumerate(weights)}
+
+    parts = _snapshot_parts(name, n, d, steps, log_every, learning_rate, seed)
+    snapshots = {}
+    for key, weight in sorted(cache.cached_arrays("spheres_tradeoff", parts, train).items()):
+        snapshots.setdefault(key.split("_")[0], []).append(weight)
+    return list(snapshots.values())
+
+
 def tradeoff_snapshots(
     d: int,
     rng,
@@ -341,29 +387,30 @@ def tradeoff_snapshots(
     trained ``steps`` on each training-set size of ``sizes`` (0: online), every ``log_every`` steps
     a :func:`tradeoff_point` (``n_eval`` samples, ``n_points`` attacked, ``attack_steps`` of
     ``step_size``, from ``rng``). The quadratic networks train at ``quad_learning_rate``, the ReLU
-    networks at ``relu_learning_rate`` (Section 3's). Returns the snapshots where every attack
-    found an error: ``[(label, error rate, mean distance, 1.0)]``, label ``"<network>, <set>"``."""
-    import keras
+    networks at ``relu_learning_rate`` (Section 3's). The trainings (:func:`snapshot_weights`)
+    that the cache lacks run side by side first (:func:`companion.parallel.fill_cache`); the
+    snapshots are then attacked in order. Returns the snapshots where every attack found an
+    error: ``[(label, error rate, mean distance, 1.0)]``, label ``"<network>, <set>"``."""
+    from companion import cache
 
+    runs = [
+        (name, n, d, steps, log_every, quad_learning_rate if name.startswith("quad") else relu_learning_rate, seed)
+        for name in names
+        for n in sizes
+    ]
+    missing = [run for run in runs if not cache.contains("spheres_tradeoff", _snapshot_parts(*run))]
+    parallel.fill_cache([functools.partial(snapshot_weights, *run) for run in missing])
     points = []
-    for name, n in [(name, n) for name in names for n in sizes]:
-        keras.utils.set_random_seed(seed)
+    for run in runs:
+        name, n = run[:2]
         net = networks.network(name, d)
-        label = f"{name}, " + training_set_label(n)
-        lr = quad_learning_rate if name.startswith("quad") else relu_learning_rate
-        logs = networks.train(
-            net,
-            d,
-            steps,
-            learning_rate=lr,
-            train_size=n or None,
-            seed=seed,
-            log_every=log_every,
-            on_log=lambda t, m: tradeoff_point(m, d, n_eval, n_points, attack_steps, step_size, rng),
-        )
-        # tradeoff_point attacks only small error sets (0 < rate < 1/2; NaN else): keep the
-        # snapshots where every attack found an error
-        points += [(label, rate, dist, found) for rate, dist, found in logs if found == 1.0]
+        for weights in snapshot_weights(*run):
+            net.set_weights(weights)
+            rate, dist, found = tradeoff_point(net, d, n_eval, n_points, attack_steps, step_size, rng)
+            # tradeoff_point attacks only small error sets (0 < rate < 1/2; NaN else): keep the
+            # snapshots where every attack found an error
+            if found == 1.0:
+                points.append((f"{name}, " + training_set_label(n), rate, dist, found))
     return points
 
 
