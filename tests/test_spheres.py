@@ -455,3 +455,12 @@ def test_chapter_networks_are_the_ones_the_chapter_trains(monkeypatch):
         monkeypatch.undo()
         listed = [normal(*args) for args in experiments.chapter_networks(settings).values()]
         assert sorted(calls, key=str) == sorted(listed, key=str), profile
+
+
+def test_is_trained_answers_for_the_same_call_however_it_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path))
+    assert not networks.is_trained("relu", 3, 2, 0, 5, 4, 1)
+    networks.trained("relu", 3, 2, seed=5, width=4, depth=1)
+    assert networks.is_trained("relu", 3, 2, 0, 5, 4, 1, 1e-4)
+    assert networks.is_trained("relu", d=3, steps=2, seed=5, width=4, depth=1)
+    assert not networks.is_trained("relu", 3, 2, seed=6, width=4, depth=1)

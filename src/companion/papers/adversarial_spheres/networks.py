@@ -189,16 +189,8 @@ def perfect_initialization(
     return model
 
 
-def _trained_parts(
-    kind: str,
-    d: int,
-    steps: int,
-    train_size: int = 0,
-    seed: int = 0,
-    width: int = 1000,
-    depth: int = 2,
-    learning_rate: float = 1e-4,
-) -> dict:
+def _trained_parts(kind, d, steps, train_size, seed, width, depth, learning_rate) -> dict:
+    """The cache key's parts of :func:`trained` (all its arguments)."""
     from companion import cache
 
     if kind not in ("relu", "quadratic"):
@@ -219,9 +211,13 @@ def _trained_parts(
 
 def is_trained(*args, **kwargs) -> bool:
     """Whether the cache holds :func:`trained` ``(*args, **kwargs)``."""
+    import inspect
+
     from companion import cache
 
-    return cache.contains("spheres", _trained_parts(*args, **kwargs))
+    bound = inspect.signature(trained).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return cache.contains("spheres", _trained_parts(**bound.arguments))
 
 
 def trained(
