@@ -278,7 +278,11 @@ def diagnose(
     step("DeepFool's distance to the nearest error")
     right = np.argmax(evaluation.predict_logits(model, x), axis=1) == y
     if right.any():
-        distance = attacks.deepfool(model, x[right], y[right], steps=50, bounds=bounds, batch_size=500).distance
+        # bisected back to the nearest point that is still an error, as the synthesis chapter does:
+        # on a saturated network the last linear step overshoots the boundary by far
+        distance = attacks.deepfool(
+            model, x[right], y[right], steps=50, bounds=bounds, batch_size=500, refine_steps=synthesis.REFINE_STEPS
+        ).distance
         finite = distance[np.isfinite(distance)]
         out["deepfool"] = {
             "images": int(right.sum()),
