@@ -393,8 +393,9 @@ def in_fresh_process(only: str, pinned: bool, *args: str) -> list[str]:
         capture_output=True,
         text=True,
         env={**env, **(pins if pinned else {})},
-        check=True,
     )
+    if proc.returncode != 0:
+        raise RuntimeError(f"run.py --only {only} failed:\n{proc.stderr[-2000:]}")
     return proc.stdout.strip().splitlines()
 
 
@@ -409,8 +410,9 @@ def pgd_pinned_and_unpinned(images: int, peak: float | None):
         "   Ours stops each image at its first misclassified iterate (the default); 'every step' and ART run\n"
         "   all steps on every image, and only they get a GFLOP/s figure (against the unpinned TensorFlow peak)"
     )
+    peak = peak or _peak_in_fresh_process("tf", pinned=False)
     for pinned in (True, False):
-        args = ["--pgd-images", str(images)] + (["--peak", str(peak)] if peak else [])
+        args = ["--pgd-images", str(images), "--peak", str(peak)]
         lines = in_fresh_process("pgd-here", pinned, *args)
         print(f"   {'pinned' if pinned else 'unpinned'}:")
         print("\n".join("   " + line for line in lines if line.startswith("   ")))

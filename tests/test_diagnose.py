@@ -197,6 +197,8 @@ def test_the_html_body_escapes_text_shifts_headings_and_keeps_links():
     assert "<h3>Title</h3>" in body and "<h4>Part</h4>" in body
     assert "<td>x &lt; 2 &amp; y</td>" in body and '<strong>bold</strong> <a href="c.html">ch</a>' in body
     assert body.endswith("<p>end <code>code</code></p>")
+    hostile = report.html_body('| a |\n|---|\n| [x](" onmouseover="y) [z](javascript:alert(1)) <b> |')
+    assert "<a " not in hostile and "<b>" not in hostile and "&quot; onmouseover=&quot;" in hostile
     links = report.markdown(_report_for_links(), link=lambda chapter: f"{chapter}.html")
     assert "(boundary_tilting.html)" in links and "book/notebooks" not in links
 

@@ -2,14 +2,16 @@
 
 import functools
 import os
+import time
 
 import pytest
 
 from companion import parallel
 
 
-def record_call(folder: str, name: str) -> str:
+def record_call(folder: str, name: str, delay: float = 0.0) -> str:
     """Writes where and with how many threads it ran (the 'cache' of this test)."""
+    time.sleep(delay)
     text = f"{os.getpid()} {os.environ.get('TF_NUM_INTRAOP_THREADS')}"
     with open(os.path.join(folder, name), "w") as f:
         f.write(text)
@@ -20,10 +22,12 @@ def failing_call():
     raise RuntimeError("the child's error")
 
 
-def test_a_child_s_error_reaches_the_caller(monkeypatch):
+def test_a_child_s_error_reaches_the_caller_and_the_queued_calls_are_dropped(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPANION_JOBS", "2")
+    queued = [functools.partial(record_call, str(tmp_path), f"q{i}", 0.5) for i in range(20)]
     with pytest.raises(RuntimeError, match="the child's error"):
-        parallel.fill_cache([failing_call, failing_call])
+        parallel.fill_cache([failing_call, *queued])
+    assert len(list(tmp_path.iterdir())) < 10  # the other child finished its call, no more
 
 
 def test_the_calls_run_in_children_with_the_cores_shared(tmp_path, monkeypatch):

@@ -33,9 +33,16 @@ def jobs() -> int:
 
 
 def _start_child(threads: int) -> None:
-    """In each child, before it imports TensorFlow: its share of the cores."""
+    """In each child, before it imports TensorFlow: its share of the cores (or fewer threads, when
+    the parent's environment already caps them lower)."""
     for name in THREAD_VARS:
-        os.environ[name] = str(threads)
+        cap = os.environ.get(name, "")
+        os.environ[name] = str(min(threads, int(cap)) if cap.isdigit() and int(cap) > 0 else threads)
+
+
+def _run(call: Callable[[], object]) -> None:
+    """Make ``call`` in a child; its result stays there (it went to the cache)."""
+    call()
 
 
 def fill_cache(calls: list[Callable[[], object]]) -> int:
@@ -51,7 +58,11 @@ def fill_cache(calls: list[Callable[[], object]]) -> int:
     threads = max(1, (os.cpu_count() or 1) // n)
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked TensorFlow threads
     pool = concurrent.futures.ProcessPoolExecutor(n, mp_context=spawn, initializer=_start_child, initargs=(threads,))
-    with pool:
-        for future in [pool.submit(call) for call in calls]:
+    try:
+        for future in [pool.submit(_run, call) for call in calls]:
             future.result()
+    except BaseException:  # a child's error, or Ctrl-C: the queued calls are not started
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return len(calls)

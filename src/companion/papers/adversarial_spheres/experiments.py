@@ -333,7 +333,15 @@ def _snapshot_parts(name: str, n: int, d: int, steps: int, log_every: int, learn
         "log_every": log_every,
         "learning_rate": learning_rate,
         "seed": seed,
-        "code": cache.code_fingerprint(networks.network, networks.relu_net, networks.quadratic_net, networks.train),
+        "code": cache.code_fingerprint(
+            networks.network,
+            networks.relu_net,
+            networks.quadratic_net,
+            networks.train,
+            labelled_sample,
+            sample,
+            snapshot_weights,
+        ),
     }
 
 

@@ -173,6 +173,7 @@ def readout_saturated(model, scale: float = READOUT_SCALE):
     if not scale > 0:
         raise ValueError(f"scale must be > 0, not {scale}")
     copy = keras.models.clone_model(model)
+    copy.name = f"{model.name}_readout_x{scale:g}"
     copy.set_weights(model.get_weights())
     readout = copy.get_layer("logits")
     readout.kernel.assign(readout.kernel * scale)

@@ -172,9 +172,10 @@ def html_body(md: str, first_heading: int = 1) -> str:
     import re
 
     def inline(text: str) -> str:
-        text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text, quote=False))
+        text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
         text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-        return re.sub(r"\[(.+?)\]\((.+?)\)", r'<a href="\2">\1</a>', text)
+        # only relative links, as markdown() writes them (to the chapters): no scheme, no quotes
+        return re.sub(r"\[([^\]]+?)\]\(([\w./#-]+)\)", r'<a href="\2">\1</a>', text)
 
     body, rows = [], []
     for line in md.splitlines() + [""]:
