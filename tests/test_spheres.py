@@ -464,3 +464,16 @@ def test_is_trained_answers_for_the_same_call_however_it_is_written(tmp_path, mo
     assert networks.is_trained("relu", 3, 2, 0, 5, 4, 1, 1e-4)
     assert networks.is_trained("relu", d=3, steps=2, seed=5, width=4, depth=1)
     assert not networks.is_trained("relu", 3, 2, seed=6, width=4, depth=1)
+
+
+def test_a_cached_quadratic_network_loads_back_without_training(tmp_path, monkeypatch):
+    """The quadratic network's sum of squares is a registered layer, not a Lambda (which Keras
+    refuses to load safely): the second call reads the cache and trains nothing."""
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path))
+    first, _ = networks.trained("quadratic", 5, 3, seed=2, width=4)
+    # (train itself is in the cache key: patch the first thing it calls instead)
+    monkeypatch.setattr(networks, "perturb_initial_weights", lambda *a, **k: pytest.fail("trained again"))
+    again, _ = networks.trained("quadratic", 5, 3, seed=2, width=4)
+    x = np.random.default_rng(0).normal(size=(6, 5)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(again(x)), np.asarray(first(x)))
+    np.testing.assert_array_equal(networks.quadratic_alphas(again), networks.quadratic_alphas(first))

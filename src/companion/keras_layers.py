@@ -70,3 +70,16 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
             is_training=False,
         )
         return out
+
+
+@keras.saving.register_keras_serializable(package="companion")
+class SumOfSquares(keras.layers.Layer):
+    """``(n, k) -> (n, 1)``: the sum of the squares of each row (the quadratic network of
+    Gilmer et al.). A layer of its own rather than a ``Lambda``, which Keras refuses to load from
+    a saved model without ``safe_mode=False``, so that the cache can load the network back."""
+
+    def call(self, inputs):
+        return ops.sum(inputs * inputs, axis=1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1)

@@ -34,7 +34,10 @@ def jobs() -> int:
 
 def _start_child(threads: int) -> None:
     """In each child, before it imports TensorFlow: its share of the cores (or fewer threads, when
-    the parent's environment already caps them lower)."""
+    the parent's environment already caps them lower), and its standard error silenced: TensorFlow
+    writes its start-up lines there whatever TF_CPP_MIN_LOG_LEVEL says, and in a notebook they would
+    land in the cell's output. A child's Python error still reaches the caller."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     for name in THREAD_VARS:
         cap = os.environ.get(name, "")
         os.environ[name] = str(min(threads, int(cap)) if cap.isdigit() and int(cap) > 0 else threads)

@@ -46,9 +46,11 @@ def quadratic_net(d: int, hidden: int = 1000):
     import keras
     from keras import layers
 
+    from companion import keras_layers
+
     x = keras.Input((d,))
     h = layers.Dense(hidden, use_bias=False, name="W")(x)
-    s = layers.Lambda(lambda v: keras.ops.sum(v * v, axis=1, keepdims=True), name="sum_of_squares")(h)
+    s = keras_layers.SumOfSquares(name="sum_of_squares")(h)
     # w starts at 1 (the paper does not say): a random sign would start half the networks with a
     # logit that falls with the norm, which Adam at lr 1e-4 takes many thousand steps to undo.
     readout = layers.Dense(1, kernel_initializer="ones", name="readout")
@@ -191,7 +193,7 @@ def perfect_initialization(
 
 def _trained_parts(kind, d, steps, train_size, seed, width, depth, learning_rate) -> dict:
     """The cache key's parts of :func:`trained` (all its arguments)."""
-    from companion import cache
+    from companion import cache, keras_layers
 
     if kind not in ("relu", "quadratic"):
         raise ValueError(f"kind must be 'relu' or 'quadratic', not {kind!r}")
@@ -205,7 +207,9 @@ def _trained_parts(kind, d, steps, train_size, seed, width, depth, learning_rate
         "width": width,
         "depth": depth,
         "learning_rate": learning_rate,
-        "code": cache.code_fingerprint(relu_net, quadratic_net, train, labelled_sample, sample),
+        "code": cache.code_fingerprint(
+            relu_net, quadratic_net, keras_layers.SumOfSquares, train, labelled_sample, sample
+        ),
     }
 
 
