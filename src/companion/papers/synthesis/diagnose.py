@@ -27,15 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from companion import attacks, data, evaluation, files, training
+from companion import attacks, data, evaluation, files, profiles, training
 from companion.papers.smooth_codes import spectra
 from companion.papers.synthesis import experiments as synthesis
 from companion.papers.synthesis import masking, report
 
-CHAPTERS = "book/notebooks"  # the chapters that explain each diagnostic, in the project
-TOLERANCE = 0.02  # an accuracy difference smaller than this (a fraction) is not a finding
 PROBABILITY_EPSILON = attacks.PROBABILITY_EPSILON
-NOISE_SIGMA = {"mnist": 0.3, "cifar10": 0.05}  # the synthesis chapter's, in [0, 1] pixel units
+NOISE_SIGMA = profiles.settings("synthesis", "quick").noise_sigma  # the chapter's, in [0, 1] pixel units
 
 
 class DiagnoseError(ValueError):
