@@ -17,6 +17,14 @@ def test_samples_lie_on_the_sphere_and_are_uniform():
     np.testing.assert_allclose(np.linalg.norm(xs, axis=1), np.where(ys == 1, 1.3, 1.0), rtol=1e-6)
 
 
+def test_sample_scales_normal_draws_as_the_formula_does_bit_for_bit():
+    """The sampler works in place (for speed) but must round as ``radius * z / ||z||`` does, so
+    that the chapter's points, and every number drawn from them, stay the same."""
+    z = np.random.default_rng(5).standard_normal((300, 50))
+    want = 1.3 * z / np.linalg.norm(z, axis=1, keepdims=True)
+    np.testing.assert_array_equal(theory.sample(300, 50, 1.3, np.random.default_rng(5)), want)
+
+
 def test_clt_error_rate_matches_monte_carlo_where_measurable():
     rng = np.random.default_rng(1)
     d = 500

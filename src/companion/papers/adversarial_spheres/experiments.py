@@ -222,8 +222,16 @@ def chapter_networks(settings) -> dict:
 
 def train_chapter_networks(settings) -> int:
     """Train the networks of :func:`chapter_networks` that the cache lacks, side by side in child
-    processes (:func:`companion.parallel.fill_cache`); returns how many were trained there."""
-    calls = [args for args in chapter_networks(settings).values() if not networks.is_trained(*args)]
+    processes (:func:`companion.parallel.fill_cache`), the most multiply-adds first so that the
+    short ones fill the end; returns how many were trained there."""
+
+    def work(args):  # steps x multiply-adds per point (the hidden layers' weights)
+        kind, d, steps, _, _, width, depth, _ = args
+        return steps * (d * width + (width * width * (depth - 1) if kind == "relu" else 0))
+
+    calls = sorted(
+        (a for a in chapter_networks(settings).values() if not networks.is_trained(*a)), key=work, reverse=True
+    )
     return parallel.fill_cache([functools.partial(networks.trained, *args) for args in calls])
 
 

@@ -15,13 +15,17 @@ def sample(n: int, d: int, radius: float, rng: np.random.Generator) -> np.ndarra
     if n < 0 or d < 1 or radius <= 0:
         raise ValueError(f"need n >= 0, d >= 1 and radius > 0, got {n}, {d}, {radius}")
     z = rng.standard_normal((n, d))
-    return radius * z / np.linalg.norm(z, axis=1, keepdims=True)
+    norm = np.linalg.norm(z, axis=1, keepdims=True)
+    z *= radius  # in place, the same operations in the same order as radius * z / norm
+    z /= norm
+    return z
 
 
 def labelled_sample(n: int, d: int, rng: np.random.Generator, r_outer: float = R_OUTER):
     """``n`` points, each on the inner or the outer sphere with probability 1/2: ``(x, y)``."""
     y = rng.integers(0, 2, n)
-    x = sample(n, d, 1.0, rng) * np.where(y == 1, r_outer, 1.0)[:, None]
+    x = sample(n, d, 1.0, rng)
+    x *= np.where(y == 1, r_outer, 1.0)[:, None]
     return x.astype(np.float32), y.astype(np.float32)
 
 

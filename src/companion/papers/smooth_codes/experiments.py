@@ -128,7 +128,9 @@ def train_chapter_networks(dataset: data.Dataset, settings) -> int:
     """Train the chapter's networks that the cache lacks side by side in child processes
     (:func:`companion.parallel.fill_cache`), as the chapter then asks for them: the CIFAR-10 CNN
     (:func:`train_cifar`), the penalty grid's CNNs (:func:`penalty_grid_rows`) and the small
-    ResNets at each training radius (:func:`train_robust`). Returns how many were trained there."""
+    ResNets at each training radius (:func:`train_robust`). The longest go first (the ResNets,
+    largest radius first, then the CNNs, most images seen first), so that the short ones fill the
+    end and no core waits alone on a long one. Returns how many were trained there."""
     s = settings
     cnns = [(dataset, s.epochs, s.train_size, 0.0, 0.0, "frobenius", s.seed)]
     cnns += [
@@ -139,10 +141,12 @@ def train_chapter_networks(dataset: data.Dataset, settings) -> int:
     resnets = [
         (dataset, eps, s.robust_epochs, s.robust_train_size, s.robust_attack_steps, s.seed) for eps in s.robust_eps
     ]
+    resnets.sort(key=lambda a: -a[1])
+    cnns.sort(key=lambda a: -a[1] * a[2])
     calls = {}  # by cache key: in the paper profile the main CNN is also the grid's (0, 0) one
     for name, function, parts_of, arguments in (
-        ("smooth_codes", train_cifar, _cifar_parts, cnns),
         ("smooth_codes_robust", train_robust, _robust_parts, resnets),
+        ("smooth_codes", train_cifar, _cifar_parts, cnns),
     ):
         for a in arguments:
             if not cache.contains(name, parts_of(*a)):
