@@ -297,7 +297,7 @@ def stacked_relu_step_seconds(k: int, d: int = 500, batch: int = 50, width: int 
 
 def spheres_rate(d: int = 500, batch: int = 50, peak: float | None = None):
     """Section 3: steps/s and GFLOP/s of the spheres networks against the unpinned matmul peak
-    (section 0's, or measured here); then several relu_h1000_d2 networks at once, as the issue's
+    (section 0's, or measured here); then several relu_h1000_d2 networks at once, as the
     goal allows: two side by side in two processes of one thread each (the book's way,
     :mod:`companion.parallel`), and ``k`` in one graph (:func:`stacked_relu_step_seconds`)."""
     peak = peak or matmul_gflops(2048, 2048, 2048)
