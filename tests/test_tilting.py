@@ -60,27 +60,6 @@ def test_svm_sweeps_in_child_processes_equal_one_call_per_pair(tmp_path, monkeyp
     np.testing.assert_array_equal(again[(4, 9)]["W"], together[(4, 9)]["W"])
 
 
-@pytest.mark.skipif(not os.environ.get(data.ENV_VAR), reason="needs COMPANION_DATA_DIR")
-def test_lenets_trained_side_by_side_equal_one_training_each(tmp_path, monkeypatch):
-    """The two LeNets trained in spawned processes (one thread each) match, to rounding, each one
-    trained here alone in another cache; a second call reads the cache and starts no child."""
-    mnist = data.load_mnist()
-    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "side_by_side"))
-    monkeypatch.setenv("COMPANION_JOBS", "2")
-    nets, histories = experiments.train_lenets(mnist, 1, 600, 200, 0)
-    assert list(nets) == list(experiments.LENET_WEIGHT_DECAYS)
-    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "one_by_one"))
-    for name, wd in experiments.LENET_WEIGHT_DECAYS.items():
-        alone, history = experiments.train_lenet(mnist, wd, 1, 600, 200, 0)
-        for got, want in zip(nets[name].get_weights(), alone.get_weights()):
-            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6, err_msg=name)
-        assert histories[name].keys() == history.keys()
-    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "side_by_side"))
-    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", None)  # a cache hit needs no pool
-    again, _ = experiments.train_lenets(mnist, 1, 600, 200, 0)
-    np.testing.assert_array_equal(again["LeNet-high"].get_weights()[0], nets["LeNet-high"].get_weights()[0])
-
-
 # --- the chapter's computations, moved out of the notebook ---------------------------------------
 
 

@@ -197,9 +197,12 @@ def mnist_images(dataset: data.Dataset, train_size: int, test_size: int):
     return x, dataset.y_train[:train_size], xt, dataset.y_test[:test_size]
 
 
-def _lenet_parts(dataset: data.Dataset, weight_decay: float, epochs: int, train_size: int, test_size: int, seed: int):
-    """The cache key's parts of :func:`train_lenet` (all its arguments)."""
-    return {
+def train_lenet(dataset: data.Dataset, weight_decay: float, epochs: int, train_size: int, test_size: int, seed: int):
+    """LeNet trained as in the paper (SGD, batch 300, lr 0.0005, momentum 0.9); cached.
+
+    Returns ``(model, history)`` with per-epoch ``train_error`` and ``test_error``.
+    """
+    parts = {
         "experiment": "lenet",
         "data": dataset.sha256,
         "weight_decay": weight_decay,
@@ -210,25 +213,6 @@ def _lenet_parts(dataset: data.Dataset, weight_decay: float, epochs: int, train_
         **LENET_TRAINING,
         "code": cache.code_fingerprint(models.lenet, training.fit_sgd, train_lenet),
     }
-
-
-def train_lenets(dataset: data.Dataset, epochs: int, train_size: int, test_size: int, seed: int) -> tuple:
-    """:func:`train_lenet` for each network of :data:`LENET_WEIGHT_DECAYS`: ``(models, histories)``,
-    each ``{name: ...}``. Those the cache lacks train side by side in child processes first
-    (:func:`companion.parallel.fill_cache`)."""
-    args = {name: (dataset, wd, epochs, train_size, test_size, seed) for name, wd in LENET_WEIGHT_DECAYS.items()}
-    missing = [a for a in args.values() if not cache.contains("lenet", _lenet_parts(*a))]
-    parallel.fill_cache([functools.partial(train_lenet, *a) for a in missing])
-    trained = {name: train_lenet(*a) for name, a in args.items()}
-    return {name: t[0] for name, t in trained.items()}, {name: t[1] for name, t in trained.items()}
-
-
-def train_lenet(dataset: data.Dataset, weight_decay: float, epochs: int, train_size: int, test_size: int, seed: int):
-    """LeNet trained as in the paper (SGD, batch 300, lr 0.0005, momentum 0.9); cached.
-
-    Returns ``(model, history)`` with per-epoch ``train_error`` and ``test_error``.
-    """
-    parts = _lenet_parts(dataset, weight_decay, epochs, train_size, test_size, seed)
 
     def train():
         import keras
