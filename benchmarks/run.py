@@ -249,9 +249,9 @@ def matmul_gflops(m: int, k: int, n: int, seconds: float = 2.0) -> float:
         reps *= 2
 
 
-def relu_step_seconds(d: int = 500, batch: int = 50) -> float:
-    """Marginal seconds of one training step of the spheres' relu_h1000_d2 (its own code)."""
-    net = spheres_networks.network("relu_h1000_d2", d)
+def network_step_seconds(name: str, d: int = 500, batch: int = 50) -> float:
+    """Marginal seconds of one training step of the spheres network ``name`` (the chapter's code)."""
+    net = spheres_networks.network(name, d)
     return marginal_seconds(lambda n: spheres_networks.train(net, d, n, batch), 200, 1000)
 
 
@@ -308,9 +308,8 @@ def spheres_rate(d: int = 500, batch: int = 50, peak: float | None = None):
         f"at the network's shape ({batch} x 1000 @ 1000 x 1000): {shaped:.0f} GFLOP/s"
     )
     for name in ("relu_h1000_d2", "quad_h1000"):
-        net = spheres_networks.network(name, d)
-        per_step = marginal_seconds(lambda n: spheres_networks.train(net, d, n, batch), 200, 1000)
-        flops = dense_training_flops(net, batch)
+        per_step = network_step_seconds(name, d, batch)
+        flops = dense_training_flops(spheres_networks.network(name, d), batch)
         gflops = flops / per_step / 1e9
         goal = f" (goal >= 50%: {'met' if gflops >= 0.5 * peak else 'not met'})" if name.startswith("relu") else ""
         print(
@@ -326,20 +325,9 @@ def spheres_rate(d: int = 500, batch: int = 50, peak: float | None = None):
             f"{100 * gflops / peak:4.1f}% of peak (goal >= 50%: {'met' if gflops >= 0.5 * peak else 'not met'})"
         )
 
-    threads = {name: "1" for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    both = [
-        subprocess.Popen(
-            [sys.executable, __file__, "--only", "relu-step"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, **threads},
-        )
-        for _ in range(2)
-    ]
-    seconds = [float(p.communicate()[0].strip().splitlines()[-1]) for p in both]
-    if any(p.returncode for p in both):
-        raise RuntimeError("run.py --only relu-step failed in a child process")
+    one_thread = {name: "1" for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    both = [start_fresh_process("relu-step", False, env=one_thread) for _ in range(2)]
+    seconds = [float(printed_lines(p, "relu-step")[-1]) for p in both]
     rate_line("relu_h1000_d2, 2 processes of 1 thread", sum(1 / t for t in seconds))
     for k in (1, 4, 8):
         rate_line(f"relu_h1000_d2, {k} in one graph", k / stacked_relu_step_seconds(k, d, batch))
@@ -458,20 +446,32 @@ def numpy_matmul_gflops(n: int = 2048, seconds: float = 2.0) -> float:
 DEFAULT_PINS = "ONEDNN_MAX_CPU_ISA=AVX2 XLA_FLAGS=--xla_cpu_max_isa=AVX2 OPENBLAS_CORETYPE=Haswell"
 
 
-def in_fresh_process(only: str, pinned: bool, *args: str) -> list[str]:
-    """The lines that ``run.py --only <only> <args>`` prints in a fresh process, with the kernel
-    pins of the checked runs or without them (the kernels are chosen when a process starts)."""
+def start_fresh_process(only: str, pinned: bool, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """``run.py --only <only> <args>`` started in a fresh process, with the kernel pins of the
+    checked runs or without them (the kernels are chosen when a process starts), and ``env`` on
+    top (e.g. a thread count)."""
     pins = dict(v.split("=", 1) for v in (os.environ.get("COMPANION_PIN_VARS") or DEFAULT_PINS).split())
-    env = {k: v for k, v in os.environ.items() if k not in pins}
-    proc = subprocess.run(
+    unpinned = {k: v for k, v in os.environ.items() if k not in pins}
+    return subprocess.Popen(
         [sys.executable, __file__, "--only", only, *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        env={**env, **(pins if pinned else {})},
+        env={**unpinned, **(pins if pinned else {}), **(env or {})},
     )
+
+
+def printed_lines(proc: subprocess.Popen, only: str) -> list[str]:
+    """What a process of :func:`start_fresh_process` printed, once it has ended."""
+    out, err = proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"run.py --only {only} failed:\n{proc.stderr[-2000:]}")
-    return proc.stdout.strip().splitlines()
+        raise RuntimeError(f"run.py --only {only} failed:\n{err[-2000:]}")
+    return out.strip().splitlines()
+
+
+def in_fresh_process(only: str, pinned: bool, *args: str) -> list[str]:
+    """The lines that ``run.py --only <only> <args>`` prints in a fresh process (pinned or not)."""
+    return printed_lines(start_fresh_process(only, pinned, *args), only)
 
 
 def _peak_in_fresh_process(library: str, pinned: bool) -> float:
@@ -523,7 +523,7 @@ def main(argv=None):
         print(matmul_gflops(2048, 2048, 2048) if args.only == ["peak-tf"] else numpy_matmul_gflops())
         return
     if args.only == ["relu-step"]:
-        print(relu_step_seconds())
+        print(network_step_seconds("relu_h1000_d2"))
         return
     if args.only == ["pgd-here"]:
         reproducibility.seed_everything(0)
