@@ -486,21 +486,29 @@ def _deepfool_graph(model, bounds, candidates):
             def per_image(v):  # (n,) -> (n, 1, ...), to scale or select images
                 return tf.reshape(v, [-1] + [1] * len(pixel_axes))
 
-            r_total, xa = tf.zeros_like(x0), x0
+            # each step linearizes only the images still classified as ``y`` at the last look
+            # (``left``, their indices): one that has crossed stays where it is, so a few slow
+            # images do not keep the whole batch in the loop
+            r_total, left = tf.zeros_like(x0), tf.range(tf.shape(x0)[0])
             for _ in tf.range(steps):
+                tf.autograph.experimental.set_loop_options(shape_invariants=[(left, tf.TensorShape([None]))])
+                y_left = tf.gather(y, left)
+                xa = tf.gather(x0, left) + (1.0 + overshoot) * tf.gather(r_total, left)
+                if bounds is not None:
+                    xa = tf.clip_by_value(xa, *bounds)
                 with tf.GradientTape(persistent=True) as tape:
                     tape.watch(xa)
                     logits = model(xa, training=False)
                     classes = logits.shape[1]
-                    diffs = logits - tf.gather(logits, y, batch_dims=1)[:, None]  # z_j - z_y
-                    others = diffs - 1e30 * tf.one_hot(y, classes)
+                    diffs = logits - tf.gather(logits, y_left, batch_dims=1)[:, None]  # z_j - z_y
+                    others = diffs - 1e30 * tf.one_hot(y_left, classes)
                     k = classes - 1 if candidates is None else min(candidates, classes - 1)
-                    chosen = tf.gather(diffs, tf.math.top_k(others, k).indices, batch_dims=1)  # (n, k)
+                    chosen = tf.gather(diffs, tf.math.top_k(others, k).indices, batch_dims=1)  # (m, k)
                     columns = tf.unstack(chosen, num=k, axis=1)
-                active = tf.equal(tf.argmax(logits, 1, output_type=tf.int32), y)
+                active = tf.equal(tf.argmax(logits, 1, output_type=tf.int32), y_left)
                 if not tf.reduce_any(active):
                     break
-                grads = tf.stack([tape.gradient(c, xa) for c in columns], axis=1)  # (n, k, ...)
+                grads = tf.stack([tape.gradient(c, xa) for c in columns], axis=1)  # (m, k, ...)
                 del tape
                 if bounds is not None:  # a pixel at a bound moves only inwards: linearize in the others
                     at_low = tf.logical_and(xa[:, None] <= bounds[0], grads < 0)
@@ -511,11 +519,11 @@ def _deepfool_graph(model, bounds, candidates):
                 w = tf.gather(grads, nearest, batch_dims=1)
                 f = tf.gather(chosen, nearest, batch_dims=1)
                 scale = tf.abs(f) / tf.maximum(tf.reduce_sum(tf.square(w), axis=pixel_axes), 1e-24)
-                mask = tf.cast(active, x0.dtype)
-                r_total += w * per_image(scale * mask)
-                xa = x0 + (1.0 + overshoot) * r_total
-                if bounds is not None:
-                    xa = tf.clip_by_value(xa, *bounds)
+                left = tf.boolean_mask(left, active)
+                r_total = tf.tensor_scatter_nd_add(r_total, left[:, None], tf.boolean_mask(w * per_image(scale), active))
+            xa = x0 + (1.0 + overshoot) * r_total
+            if bounds is not None:
+                xa = tf.clip_by_value(xa, *bounds)
             fooled = tf.not_equal(tf.argmax(model(xa, training=False), 1, output_type=tf.int32), y)
             # the last linearization may overshoot far past the boundary: bisect the segment
             # x0 -> xa for a nearer point that is still misclassified
