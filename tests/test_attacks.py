@@ -236,9 +236,32 @@ def test_pgd_traces_once_per_model_and_loss():
     first = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin").x
     attacks.pgd(model, x[:7], y[:7], eps=0.2, steps=3, step_size=0.05, loss="logit_margin")
     again = attacks.pgd(model, x, y, eps=0.05, steps=10, step_size=0.01, loss="logit_margin").x
-    graph = attacks._compiled_pgd(model, "logit_margin", "linf", (0.0, 1.0), True)
+    graph = attacks._compiled_pgd(model, "logit_margin", "linf", (0.0, 1.0), True).graph
     assert graph.experimental_get_tracing_count() <= 2  # at most once more for a new batch shape
     np.testing.assert_array_equal(first, again)
+
+
+def test_models_of_one_architecture_share_a_graph_and_keep_their_own_results():
+    """A graph traced for one linear model, run for another of other weights, gives what the
+    other's graph traced afresh gives; DeepFool's distances stay the closed form for both."""
+    W, x, y, model = _correctly_classified(8, 30, 0.2, 0.8)
+    other_W = -W[:, ::-1]
+    other = linear_model(other_W, np.full(4, 0.1))
+    assert attacks.architecture(model) == attacks.architecture(other) is not None
+    assert attacks.architecture(model) != attacks.architecture(linear_model(W[:5], np.zeros(4)))
+    settings = dict(eps=0.05, steps=10, step_size=0.01, loss="logit_margin")
+    attacks._GRAPHS_BY_ARCHITECTURE.clear()  # the other tests' linear models share this one's
+    attacks.pgd(model, x, y, **settings)
+    other_y = np.argmax(x @ other_W + 0.1, axis=1)
+    shared = attacks.pgd(other, x, other_y, **settings).x
+    graph = attacks._compiled_pgd(other, "logit_margin", "linf", (0.0, 1.0), True).graph
+    assert graph is attacks._compiled_pgd(model, "logit_margin", "linf", (0.0, 1.0), True).graph
+    assert graph.experimental_get_tracing_count() == 1
+    attacks._GRAPHS_BY_ARCHITECTURE.clear()
+    np.testing.assert_array_equal(shared, attacks.pgd(other, x, other_y, **settings).x)
+    for weights, c, labels, net in ((W, np.zeros(4), y, model), (other_W, np.full(4, 0.1), other_y, other)):
+        found = attacks.deepfool(net, x, labels, steps=5, overshoot=0.02, bounds=None)
+        np.testing.assert_allclose(found.distance, 1.02 * _linear_min_distance(weights, c, x)[1], rtol=1e-4)
 
 
 def _linear_min_distance(W, c, x):

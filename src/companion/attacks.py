@@ -298,17 +298,81 @@ def pgd_until_fooled(model, x0, y, start, *, eps: float, steps: int, step_size: 
     return tf.tensor_scatter_nd_update(out, moving[:, None], xa)
 
 
-_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Compiled attack graphs. Tracing one costs about a second per network, and the chapters attack
+# many networks of one architecture (the synthesis chapter 22 networks of 9), so a graph is traced
+# once per architecture, for a *template*: a copy of the first model of that architecture, into
+# which each model's weights are copied before every run. The same operations then run on the
+# same numbers, so the results are those of the model's own graph. A model whose config does not
+# pin its computation down (a subclassed one) gets graphs of its own, kept while it lives.
+_GRAPHS_BY_MODEL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_GRAPHS_BY_ARCHITECTURE: dict = {}
+
+
+def architecture(model) -> str | None:
+    """A text that two Keras functional (or ``Sequential``) models share exactly when their layers,
+    wiring, shapes and dtypes are the same: the model's config with every layer's name replaced by
+    its position. ``None`` for other models (a subclassed model's config need not describe what
+    its ``call`` computes)."""
+    import json
+
+    if type(model).__name__ not in ("Functional", "Sequential"):
+        return None
+    # a Sequential model's input layer is not among its layers: it is named through its input
+    inputs = [getattr(getattr(t, "_keras_history", None), "operation", None) for t in model.inputs]
+    names = [layer.name for layer in model.layers] + [layer.name for layer in inputs if layer is not None]
+    position = {name: f"#{i}" for i, name in enumerate(names)}
+    position[model.name] = "#model"
+
+    def canonical(value, key=None):
+        if isinstance(value, dict):
+            return {k: canonical(v, k) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            if key in ("keras_history", "input_layers", "output_layers") and value and isinstance(value[0], str):
+                return [position.get(value[0], value[0]), *(canonical(v) for v in value[1:])]
+            return [canonical(v, key if key in ("input_layers", "output_layers") else None) for v in value]
+        return position.get(value, value) if key == "name" and isinstance(value, str) else value
+
+    try:
+        config = model.get_config()
+    except Exception:  # a layer that cannot describe itself: graphs of the model's own
+        return None
+    return json.dumps(canonical(config), sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class _WithWeights:
+    """A graph traced for ``template``, run with ``model``'s weights copied into the template."""
+
+    graph: object
+    template: object
+    model: object
+
+    def __call__(self, *args):
+        for target, source in zip(self.template.weights, self.model.weights, strict=True):
+            target.assign(source)
+        return self.graph(*args)
 
 
 def _compiled(model, key: tuple, build):
-    """The compiled graph ``build()`` for ``model`` and ``key``, made once and kept while the
-    model lives, so that attacking the same model again (other settings, other batches) does not
-    trace it again."""
-    graphs = _GRAPHS.setdefault(model, {})
+    """The compiled graph ``build(m)`` for ``model`` and ``key``: traced once per
+    :func:`architecture` and ``key`` (``m`` is then the architecture's template), or once per
+    model and ``key`` for a model of no readable architecture (``m`` is the model). Attacking
+    the same model, or another of its architecture, again (other settings, other batches) does
+    not trace it again."""
+    import keras
+
+    spec = architecture(model)
+    if spec is None:
+        graphs = _GRAPHS_BY_MODEL.setdefault(model, {})
+        if key not in graphs:
+            graphs[key] = build(model)
+        return graphs[key]
+    if spec not in _GRAPHS_BY_ARCHITECTURE:
+        _GRAPHS_BY_ARCHITECTURE[spec] = (keras.models.clone_model(model), {})
+    template, graphs = _GRAPHS_BY_ARCHITECTURE[spec]
     if key not in graphs:
-        graphs[key] = build()
-    return graphs[key]
+        graphs[key] = build(template)
+    return _WithWeights(graphs[key], template, model)
 
 
 def _compiled_pgd(model, loss: str, norm: str, bounds: tuple, until_fooled: bool):
@@ -318,7 +382,7 @@ def _compiled_pgd(model, loss: str, norm: str, bounds: tuple, until_fooled: bool
 
     ascent = pgd_until_fooled if until_fooled else pgd_ascent
 
-    def build():
+    def build(model):
         @tf.function(jit_compile=False, reduce_retracing=True)
         def run(x0, y, start, eps, steps, step_size):
             xa = ascent(
@@ -475,7 +539,7 @@ def spsa(
 def _deepfool_graph(model, bounds, candidates):
     import tensorflow as tf
 
-    def build():
+    def build(model):
         @tf.function(jit_compile=False, reduce_retracing=True)
         def run(x0, y, steps, overshoot, refine_steps):
             pixel_axes = list(range(1, len(x0.shape)))
