@@ -583,8 +583,9 @@ def _deepfool_graph(model, bounds, candidates):
                 w = tf.gather(grads, nearest, batch_dims=1)
                 f = tf.gather(chosen, nearest, batch_dims=1)
                 scale = tf.abs(f) / tf.maximum(tf.reduce_sum(tf.square(w), axis=pixel_axes), 1e-24)
+                step = tf.boolean_mask(w * per_image(scale), active)
                 left = tf.boolean_mask(left, active)
-                r_total = tf.tensor_scatter_nd_add(r_total, left[:, None], tf.boolean_mask(w * per_image(scale), active))
+                r_total = tf.tensor_scatter_nd_add(r_total, left[:, None], step)
             xa = x0 + (1.0 + overshoot) * r_total
             if bounds is not None:
                 xa = tf.clip_by_value(xa, *bounds)
