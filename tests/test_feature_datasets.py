@@ -46,12 +46,13 @@ def test_feature_dataset_starts_every_image_from_another_one():
     model, _, _ = _linear(3, 2, 0, "penultimate")
     x = np.random.default_rng(0).uniform(size=(50, 3)).astype(np.float32)
     y = np.arange(50) % 10
-    out, labels = feature_datasets.feature_dataset(model, x, y, 0, 0.1, np.random.default_rng(1))
+    start = feature_datasets.start_images(50, np.random.default_rng(1))
+    out, labels = feature_datasets.feature_dataset(model, x, y, 0, 0.1, start)
     np.testing.assert_array_equal(labels, y)
     source = np.argmin(((out[:, None] - x[None]) ** 2).sum(-1), axis=1)  # steps = 0: a copy of the start
     assert np.all(source != np.arange(50))
     with pytest.raises(ValueError, match="two images"):
-        feature_datasets.feature_dataset(model, x[:1], y[:1], 1, 0.1, np.random.default_rng(0))
+        feature_datasets.start_images(1, np.random.default_rng(0))
 
 
 def test_adversarial_dataset_step_is_the_targeted_softmax_gradient():
@@ -60,7 +61,9 @@ def test_adversarial_dataset_step_is_the_targeted_softmax_gradient():
     x = rng.uniform(0.3, 0.7, size=(7, 5))
     y = rng.integers(0, 10, size=7)
     eps = 0.2
-    out, targets = feature_datasets.adversarial_dataset(model, x.astype(np.float32), y, eps, 1, "deterministic", rng)
+    targets = feature_datasets.adversarial_targets(y, "deterministic", rng)
+    out, labels = feature_datasets.adversarial_dataset(model, x.astype(np.float32), targets, eps, 1)
+    np.testing.assert_array_equal(labels, targets)
     np.testing.assert_array_equal(targets, (y + 1) % 10)
     z = x @ w + b
     p = np.exp(z - z.max(1, keepdims=True))
@@ -69,7 +72,7 @@ def test_adversarial_dataset_step_is_the_targeted_softmax_gradient():
     step = 2.5 * eps * grad / np.linalg.norm(grad, axis=1, keepdims=True)
     step *= np.minimum(1, eps / np.linalg.norm(step, axis=1, keepdims=True))  # projected onto the ball
     np.testing.assert_allclose(out, np.clip(x + step, 0, 1), atol=1e-5)
-    _, random_targets = feature_datasets.adversarial_dataset(model, x.astype(np.float32), y, eps, 1, "random", rng)
-    assert random_targets.min() >= 0 and random_targets.max() <= 9
+    random_targets = feature_datasets.adversarial_targets(np.zeros(5000, int), "random", rng)
+    np.testing.assert_array_equal(np.unique(random_targets), np.arange(10))
     with pytest.raises(ValueError, match="deterministic"):
-        feature_datasets.adversarial_dataset(model, x.astype(np.float32), y, eps, 1, "nearest", rng)
+        feature_datasets.adversarial_targets(y, "nearest", rng)

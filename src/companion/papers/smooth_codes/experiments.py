@@ -117,11 +117,11 @@ def train_robust(
 ):
     """:func:`companion.models.small_resnet` adversarially trained against L2 PGD of radius
     ``eps`` (0: standard training), our counterpart of the Robustness library's models; cached.
-    ``(model, history, parts)``: ``parts`` identifies the model in the keys of later results."""
+    ``(model, history)``."""
     parts = _robust_parts(dataset, eps, epochs, train_size, attack_steps, seed, batch_size)
     adversarial = training.PgdReplacement(eps, attack_steps)
     fit = _trainer(dataset, models.small_resnet, train_size, epochs, batch_size, seed, adversarial=adversarial)
-    return (*cache.cached_model("smooth_codes_robust", parts, fit), parts)
+    return cache.cached_model("smooth_codes_robust", parts, fit)
 
 
 def train_chapter_networks(dataset: data.Dataset, settings) -> int:
@@ -154,6 +154,71 @@ def train_chapter_networks(dataset: data.Dataset, settings) -> int:
     return parallel.fill_cache(list(calls.values()))
 
 
+def _ilyas_draws(y, seed: int) -> dict:
+    """The random draws of the four Ilyas datasets for labels ``y`` ``(n,)``, from one generator
+    seeded with ``seed``, in the order the datasets come (:data:`feature_datasets.DATASETS`): the
+    start images of ``D_R``, those of ``D_NR``, the classes of ``D_det`` and of ``D_rand``."""
+    rng = np.random.default_rng(seed)
+    return {
+        "robust": feature_datasets.start_images(len(y), rng),
+        "non_robust": feature_datasets.start_images(len(y), rng),
+        "deterministic": feature_datasets.adversarial_targets(y, "deterministic", rng),
+        "random": feature_datasets.adversarial_targets(y, "random", rng),
+    }
+
+
+def _ilyas_parts(dataset, name, network, size, steps, step_size, adversarial_eps, adversarial_steps, seed) -> dict:
+    return {
+        "experiment": "smooth_codes_ilyas",
+        "dataset": name,
+        "network": _robust_parts(dataset, *network),
+        "size": size,
+        "steps": steps,
+        "step_size": step_size,
+        "adversarial_eps": adversarial_eps,
+        "adversarial_steps": adversarial_steps,
+        "seed": seed,
+        "code": cache.code_fingerprint(
+            feature_datasets.match_representation,
+            feature_datasets.start_images,
+            feature_datasets.feature_dataset,
+            feature_datasets.adversarial_targets,
+            feature_datasets.adversarial_dataset,
+            _ilyas_draws,
+            ilyas_dataset,
+        ),
+    }
+
+
+def ilyas_dataset(
+    dataset: data.Dataset,
+    name: str,
+    network: tuple,
+    size: int,
+    steps: int,
+    step_size: float,
+    adversarial_eps: float,
+    adversarial_steps: int,
+    seed: int = 0,
+) -> dict:
+    """The Ilyas dataset ``name`` (one of :data:`feature_datasets.DATASETS`) built from the first
+    ``size`` training images with the small ResNet ``train_robust(dataset, *network)``, with the
+    draws of :func:`_ilyas_draws`; cached. ``{"images": (size, 32, 32, 3), "labels": (size,)}``."""
+    parts = _ilyas_parts(dataset, name, network, size, steps, step_size, adversarial_eps, adversarial_steps, seed)
+
+    def build():
+        x, y = data.to_float(dataset.x_train[:size]), dataset.y_train[:size]
+        draw = _ilyas_draws(y, seed)[name]
+        model = train_robust(dataset, *network)[0]
+        if name in ("robust", "non_robust"):
+            images, labels = feature_datasets.feature_dataset(model, x, y, steps, step_size, draw)
+        else:
+            images, labels = feature_datasets.adversarial_dataset(model, x, draw, adversarial_eps, adversarial_steps)
+        return {"images": images, "labels": labels}
+
+    return cache.cached_arrays("smooth_codes_ilyas", parts, build)
+
+
 def ilyas_datasets(
     dataset: data.Dataset,
     robust: tuple,
@@ -165,42 +230,30 @@ def ilyas_datasets(
     adversarial_steps: int,
     seed: int = 0,
 ) -> dict:
-    """The four datasets of :mod:`companion.papers.smooth_codes.feature_datasets` from the first ``size`` training
-    images: ``D_R`` from ``robust = (model, parts)``, the other three from ``standard``; cached.
+    """The four datasets of :mod:`companion.papers.smooth_codes.feature_datasets` from the first
+    ``size`` training images (:func:`ilyas_dataset`): ``D_R`` from the small ResNet
+    ``train_robust(dataset, *robust)``, the other three from ``train_robust(dataset, *standard)``.
+    Those the cache lacks are built side by side first (:func:`companion.parallel.fill_cache`),
+    the two long ones first.
 
     Returns ``{name: images}`` for :data:`feature_datasets.DATASETS`, ``{name + "_labels": y}``,
     and ``"original"`` (the source images) with ``"original_labels"``."""
-    parts = {
-        "experiment": "smooth_codes_ilyas",
-        "robust": robust[1],
-        "standard": standard[1],
-        "size": size,
-        "steps": steps,
-        "step_size": step_size,
-        "adversarial_eps": adversarial_eps,
-        "adversarial_steps": adversarial_steps,
-        "seed": seed,
-        "code": cache.code_fingerprint(
-            feature_datasets.match_representation,
-            feature_datasets.feature_dataset,
-            feature_datasets.adversarial_dataset,
-            ilyas_datasets,
-        ),
+    settings = (size, steps, step_size, adversarial_eps, adversarial_steps, seed)
+    calls = {
+        name: (dataset, name, robust if name == "robust" else standard, *settings) for name in feature_datasets.DATASETS
     }
-
-    def build():
-        rng = np.random.default_rng(seed)
-        x, y = data.to_float(dataset.x_train[:size]), dataset.y_train[:size]
-        out = {"original": x, "original_labels": y}
-        for name, model in (("robust", robust[0]), ("non_robust", standard[0])):
-            out[name], out[name + "_labels"] = feature_datasets.feature_dataset(model, x, y, steps, step_size, rng)
-        for name in ("deterministic", "random"):
-            out[name], out[name + "_labels"] = feature_datasets.adversarial_dataset(
-                standard[0], x, y, adversarial_eps, adversarial_steps, name, rng
-            )
-        return out
-
-    return cache.cached_arrays("smooth_codes_ilyas", parts, build)
+    parallel.fill_cache(
+        [
+            functools.partial(ilyas_dataset, *arguments)
+            for arguments in calls.values()
+            if not cache.contains("smooth_codes_ilyas", _ilyas_parts(*arguments))
+        ]
+    )
+    out = {"original": data.to_float(dataset.x_train[:size]), "original_labels": dataset.y_train[:size]}
+    for name, arguments in calls.items():
+        built = ilyas_dataset(*arguments)
+        out[name], out[name + "_labels"] = built["images"], built["labels"]
+    return out
 
 
 def penultimate(model, x, layer: str = "penultimate", batch_size: int = 500) -> np.ndarray:

@@ -50,32 +50,38 @@ def match_representation(
     return np.concatenate(out)
 
 
-def feature_dataset(model, x, y, steps: int, step_size: float, rng) -> tuple[np.ndarray, np.ndarray]:
-    """``D_R`` (``model`` adversarially trained) or ``D_NR`` (``model`` standard): each image of
-    ``x`` is rebuilt by :func:`match_representation` from another image of ``x`` drawn at random
-    (never itself) and keeps its label ``y``. Returns ``(images, y)``."""
-    n = len(x)
+def start_images(n: int, rng) -> np.ndarray:
+    """For each of ``n`` images, the index of another one (never itself), drawn at random from
+    ``rng``: where :func:`feature_dataset` starts rebuilding it. ``(n,)`` ints."""
     if n < 2:
         raise ValueError("need at least two images to start each from a different one")
-    start = (np.arange(n) + rng.integers(1, n, size=n)) % n
-    return match_representation(model, x[start], x, steps, step_size), np.asarray(y)
+    return (np.arange(n) + rng.integers(1, n, size=n)) % n
 
 
-def adversarial_dataset(
-    model, x, y, eps: float, steps: int, target: str, rng, batch_size: int = 500
-) -> tuple[np.ndarray, np.ndarray]:
-    """``D_det`` (``target="deterministic"``: class ``(y + 1) mod 10``) or ``D_rand``
-    (``"random"``: a uniformly random class): targeted L2 PGD of radius ``eps`` (``steps`` steps of
-    ``2.5 eps / steps``) on ``model``; the images are labelled with the target. Returns
-    ``(x_adv, targets)``."""
+def feature_dataset(model, x, y, steps: int, step_size: float, start) -> tuple[np.ndarray, np.ndarray]:
+    """``D_R`` (``model`` adversarially trained) or ``D_NR`` (``model`` standard): each image of
+    ``x`` is rebuilt by :func:`match_representation` from the image ``start`` names
+    (:func:`start_images`) and keeps its label ``y``. Returns ``(images, y)``."""
+    return match_representation(model, x[np.asarray(start)], x, steps, step_size), np.asarray(y)
+
+
+def adversarial_targets(y, target: str, rng) -> np.ndarray:
+    """The classes of ``D_det`` (``target="deterministic"``: ``(y + 1) mod 10``) or ``D_rand``
+    (``"random"``: uniformly random ones, drawn from ``rng``) for labels ``y`` ``(n,)``."""
+    if target == "deterministic":
+        return (np.asarray(y) + 1) % 10
+    if target == "random":
+        return rng.integers(0, 10, size=len(y))
+    raise ValueError(f"target must be 'deterministic' or 'random', not {target!r}")
+
+
+def adversarial_dataset(model, x, targets, eps: float, steps: int, batch_size: int = 500) -> tuple:
+    """``D_det`` or ``D_rand`` (:func:`adversarial_targets`): targeted L2 PGD of radius ``eps``
+    (``steps`` steps of ``2.5 eps / steps``) on ``model``; the images are labelled with the
+    target. Returns ``(x_adv, targets)``."""
     import tensorflow as tf
 
-    if target == "deterministic":
-        targets = (np.asarray(y) + 1) % 10
-    elif target == "random":
-        targets = rng.integers(0, 10, size=len(y))
-    else:
-        raise ValueError(f"target must be 'deterministic' or 'random', not {target!r}")
+    targets = np.asarray(targets)
     step_size = 2.5 * eps / max(steps, 1)
 
     @tf.function(jit_compile=False)
