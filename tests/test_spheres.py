@@ -17,6 +17,18 @@ def test_samples_lie_on_the_sphere_and_are_uniform():
     np.testing.assert_allclose(np.linalg.norm(xs, axis=1), np.where(ys == 1, 1.3, 1.0), rtol=1e-6)
 
 
+def test_sample_batches_draw_what_sample_draws_batch_after_batch():
+    """Drawn one batch ahead in a helper thread, yet the same numbers, and the generator left in
+    the same state."""
+    rng, again = np.random.default_rng(3), np.random.default_rng(3)
+    batches = list(theory.sample_batches(2500, 20, 1.3, rng, 1000))
+    assert [len(b) for b in batches] == [1000, 1000, 500] and batches[0].dtype == np.float32
+    for got in batches:
+        np.testing.assert_array_equal(got, theory.sample(len(got), 20, 1.3, again).astype(np.float32))
+    assert rng.random() == again.random()
+    assert list(theory.sample_batches(0, 20, 1.3, rng, 1000)) == []
+
+
 def test_sample_scales_normal_draws_as_the_formula_does_bit_for_bit():
     """The sampler works in place (for speed) but must round as ``radius * z / ||z||`` does, so
     that the chapter's points, and every number drawn from them, stay the same."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from companion.papers.adversarial_spheres.theory import R_OUTER, labelled_sample, sample
+from companion.papers.adversarial_spheres.theory import R_OUTER, labelled_sample, sample, sample_batches
 from companion.reproducibility import perturb_initial_weights
 
 
@@ -147,12 +147,9 @@ def error_rates(
     for name, radius, label in (("inner", 1.0, 0), ("outer", r_outer, 1)):
         if name not in which:
             continue
-        errors, done = 0, 0
-        while done < n:
-            x = sample(min(batch, n - done), d, radius, rng).astype(np.float32)
-            logit = np.asarray(model(x, training=False)).ravel()
-            errors += int(np.sum((logit > 0) != label))
-            done += len(x)
+        errors = 0
+        for x in sample_batches(n, d, radius, rng, batch):
+            errors += int(np.sum((np.asarray(model(x, training=False)).ravel() > 0) != label))
         if errors == 0:
             upper = 3.0 / n
         elif errors == n:

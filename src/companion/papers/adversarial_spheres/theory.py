@@ -21,6 +21,24 @@ def sample(n: int, d: int, radius: float, rng: np.random.Generator) -> np.ndarra
     return z
 
 
+def sample_batches(n: int, d: int, radius: float, rng: np.random.Generator, batch: int):
+    """:func:`sample`'s ``n`` points as float32 batches ``(batch, d)`` (the last one smaller):
+    the numbers of calling :func:`sample` batch after batch, each batch drawn in a helper thread
+    while the caller works on the one before (NumPy's generator and array arithmetic release the
+    GIL, so drawing overlaps, e.g., a network's forward pass). ``rng`` is drawn from one batch
+    ahead: take every batch before drawing from it again."""
+    import concurrent.futures
+
+    sizes = [min(batch, n - done) for done in range(0, n, batch)]
+    with concurrent.futures.ThreadPoolExecutor(1) as helper:
+        ahead = None
+        for k, size in enumerate(sizes):
+            current = ahead.result() if ahead else sample(size, d, radius, rng).astype(np.float32)
+            if k + 1 < len(sizes):
+                ahead = helper.submit(lambda m: sample(m, d, radius, rng).astype(np.float32), sizes[k + 1])
+            yield current
+
+
 def labelled_sample(n: int, d: int, rng: np.random.Generator, r_outer: float = R_OUTER):
     """``n`` points, each on the inner or the outer sphere with probability 1/2: ``(x, y)``."""
     y = rng.integers(0, 2, n)
