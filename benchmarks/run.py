@@ -112,7 +112,7 @@ def pgd_versus_art(mnist, images: int, eps: float = 0.1, steps: int = 40, peak: 
     acc_ours, acc_art = evaluation.accuracy(net, ours_adv, ys), evaluation.accuracy(net, art_adv, ys)
     acc_every = evaluation.accuracy(net, every_adv, ys)
     peak = peak or matmul_gflops(2048, 2048, 2048)
-    per_image_step = 2 * forward_flops(net)  # the forward pass and the backward pass to the input
+    per_image_step = 2 * models.forward_flops(net)  # the forward pass and the backward pass to the input
     print(
         f"   PGD L-inf, {steps} steps, eps {eps}, step {step:g}, cross-entropy, {images} MNIST test images, "
         f"CNN of Table 2 (1 epoch on 10,000 images; clean {100 * evaluation.accuracy(net, xs, ys):.1f}%)"
@@ -197,22 +197,6 @@ def step_costs(mnist, cifar):
         ratio = seconds / plain[model]
         verdict = "" if goal is None else f"  (goal <= {goal}x: {'met' if ratio <= goal else 'not met'})"
         print(f"   {model:34s} {term:38s} {1000 * seconds:8.1f} ms  {ratio:5.2f}x plain{verdict}")
-
-
-def forward_flops(model) -> float:
-    """FLOPs of one image's forward pass, counting Conv2D and Dense multiply-adds only
-    (2 per multiply-add; pooling, biases and activations not counted)."""
-    total = 0.0
-    for layer in model.layers:
-        kernel = getattr(layer, "kernel", None)
-        if kernel is None:
-            continue
-        if len(kernel.shape) == 4:  # Conv2D: (kh, kw, in, out) at every output position
-            out_h, out_w = layer.output.shape[1:3]
-            total += 2.0 * out_h * out_w * np.prod(kernel.shape)
-        elif len(kernel.shape) == 2:
-            total += 2.0 * np.prod(kernel.shape)
-    return float(total)
 
 
 def dense_training_flops(model, batch: int) -> float:

@@ -78,3 +78,11 @@ def test_training_is_deterministic():
         return training.fit_sgd(net, x, y, x[:16], y[:16], epochs=2, batch_size=16, learning_rate=5e-4, momentum=0.9)
 
     assert run() == run()
+
+
+def test_forward_flops_count_the_multiply_adds_of_dense_and_conv_layers():
+    """Counted by hand: the MLP's three Dense layers; the CNN's two 5x5 'same' convolutions at
+    28x28 and 14x14 positions, then its two Dense layers."""
+    assert models.forward_flops(models.build("sigmoid_mlp", 1000)) == 2 * (784 * 1000 + 1000 * 1000 + 1000 * 10)
+    conv = 28 * 28 * 5 * 5 * 1 * 32 + 14 * 14 * 5 * 5 * 32 * 64
+    assert models.forward_flops(models.build("cnn")) == 2 * (conv + 7 * 7 * 64 * 1024 + 1024 * 10)

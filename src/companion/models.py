@@ -102,6 +102,23 @@ def build(architecture: str, width: int = 1000):
     return cnn() if architecture == "cnn" else mlp(architecture.split("_")[0], width)
 
 
+def forward_flops(model) -> float:
+    """FLOPs of one input's forward pass through ``model``, counting the multiply-adds of its
+    Conv2D and Dense layers only (2 per multiply-add; pooling, biases and activations not
+    counted): a measure of a network's compute, e.g. to start the longest trainings first."""
+    total = 0.0
+    for layer in model.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        if len(kernel.shape) == 4:  # Conv2D: (kh, kw, in, out) at every output position
+            out_h, out_w = layer.output.shape[1:3]
+            total += 2.0 * out_h * out_w * np.prod(kernel.shape)
+        elif len(kernel.shape) == 2:
+            total += 2.0 * np.prod(kernel.shape)
+    return float(total)
+
+
 def preactivation_names(model) -> list[str]:
     """Names of the layers whose outputs are pre-activations ``h^l``, input to readout."""
     return [

@@ -458,20 +458,33 @@ def validated(dataset, recipe: Recipe) -> dict:
     return {k: float(v) for k, v in cache.cached_arrays("saturating_validation", parts, compute).items()}
 
 
+@functools.cache
+def _forward_flops(architecture: str, width: int) -> float:
+    return models.forward_flops(models.build(architecture, width))
+
+
+def training_flops(recipe: Recipe) -> float:
+    """About how many FLOPs training ``recipe``'s network takes: its forward pass
+    (:func:`companion.models.forward_flops`) times 3 (with the backward pass) for every image of
+    every epoch, twice over for adversarial training (the FGSM examples' pass)."""
+    passes = 2 if recipe.mode == "adversarial" else 1
+    return 3 * passes * recipe.epochs * recipe.train_size * _forward_flops(recipe.architecture, recipe.width)
+
+
 def train_nine(dataset, settings) -> dict:
     """The nine networks of Table 1 under one profile's ``settings``, with the search.
 
     For each architecture: the vanilla and adversarial networks and every saturated candidate
     are trained and evaluated on the validation images (both cached, :func:`validated`; those the
-    cache lacks first side by side, :func:`companion.parallel.fill_cache`); the
+    cache lacks first side by side, the longest first (:func:`training_flops`),
+    :func:`companion.parallel.fill_cache`); the
     saturated network is chosen by :func:`choose`, and only the chosen networks are loaded.
     Returns ``{"nets": {(arch, mode): model}, "histories": {...}, "search": {arch: [(label, metrics, chosen), ...]}}``.
     """
     nets, histories, search = {}, {}, {}
     every = [r for g in recipes(settings).values() for r in (g["vanilla"], g["adversarial"], *g["candidates"])]
-    parallel.fill_cache(
-        [functools.partial(validated, dataset, r) for r in every if not _validated_in_cache(dataset, r)]
-    )
+    missing = sorted((r for r in every if not _validated_in_cache(dataset, r)), key=training_flops, reverse=True)
+    parallel.fill_cache([functools.partial(validated, dataset, r) for r in missing])
     for arch, group in recipes(settings).items():
         rows = []
         for mode in ("vanilla", "adversarial"):
