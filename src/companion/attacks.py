@@ -299,11 +299,12 @@ def pgd_until_fooled(model, x0, y, start, *, eps: float, steps: int, step_size: 
 
 
 # Compiled attack graphs. Tracing one costs about a second per network, and the chapters attack
-# many networks of one architecture (the synthesis chapter 22 networks of 9), so a graph is traced
-# once per architecture, for a *template*: a copy of the first model of that architecture, into
-# which each model's weights are copied before every run. The same operations then run on the
-# same numbers, so the results are those of the model's own graph. A model whose config does not
-# pin its computation down (a subclassed one) gets graphs of its own, kept while it lives.
+# many networks of one architecture (the synthesis chapter measures 22 networks of 7), so a graph
+# is traced once per architecture, for a *template*: a copy of the first model of that
+# architecture, into which each model's weights are copied before every run. The same operations
+# then run on the same numbers, so the results are those of the model's own graph. A model whose
+# config does not pin its computation down (a subclassed one) gets graphs of its own, kept while
+# it lives.
 _GRAPHS_BY_MODEL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _GRAPHS_BY_ARCHITECTURE: dict = {}
 

@@ -8,6 +8,7 @@ Images are ``(n, 32, 32, 3)`` floats in [0, 1].
 from __future__ import annotations
 
 import functools
+from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -167,17 +168,27 @@ def _ilyas_draws(y, seed: int) -> dict:
     }
 
 
-def _ilyas_parts(dataset, name, network, size, steps, step_size, adversarial_eps, adversarial_steps, seed) -> dict:
+@dataclass(frozen=True)
+class IlyasRecipe:
+    """How the four Ilyas datasets are built: from the first ``size`` training images,
+    ``D_R`` and ``D_NR`` by ``steps`` steps of ``step_size``
+    (:func:`feature_datasets.match_representation`), ``D_det`` and ``D_rand`` by targeted L2 PGD of
+    radius ``adversarial_eps`` in ``adversarial_steps`` steps; the draws from ``seed``."""
+
+    size: int
+    steps: int
+    step_size: float
+    adversarial_eps: float
+    adversarial_steps: int
+    seed: int = 0
+
+
+def _ilyas_parts(dataset, name: str, network: tuple, recipe: IlyasRecipe) -> dict:
     return {
         "experiment": "smooth_codes_ilyas",
         "dataset": name,
         "network": _robust_parts(dataset, *network),
-        "size": size,
-        "steps": steps,
-        "step_size": step_size,
-        "adversarial_eps": adversarial_eps,
-        "adversarial_steps": adversarial_steps,
-        "seed": seed,
+        **asdict(recipe),
         "code": cache.code_fingerprint(
             feature_datasets.match_representation,
             feature_datasets.start_images,
@@ -190,66 +201,40 @@ def _ilyas_parts(dataset, name, network, size, steps, step_size, adversarial_eps
     }
 
 
-def ilyas_dataset(
-    dataset: data.Dataset,
-    name: str,
-    network: tuple,
-    size: int,
-    steps: int,
-    step_size: float,
-    adversarial_eps: float,
-    adversarial_steps: int,
-    seed: int = 0,
-) -> dict:
-    """The Ilyas dataset ``name`` (one of :data:`feature_datasets.DATASETS`) built from the first
-    ``size`` training images with the small ResNet ``train_robust(dataset, *network)``, with the
-    draws of :func:`_ilyas_draws`; cached. ``{"images": (size, 32, 32, 3), "labels": (size,)}``."""
-    parts = _ilyas_parts(dataset, name, network, size, steps, step_size, adversarial_eps, adversarial_steps, seed)
+def ilyas_dataset(dataset: data.Dataset, name: str, network: tuple, recipe: IlyasRecipe) -> dict:
+    """The Ilyas dataset ``name`` (one of :data:`feature_datasets.DATASETS`) made as ``recipe``
+    says with the small ResNet ``train_robust(dataset, *network)``, with the draws of
+    :func:`_ilyas_draws`; cached. ``{"images": (size, 32, 32, 3), "labels": (size,)}``."""
+    r = recipe
 
     def build():
-        x, y = data.to_float(dataset.x_train[:size]), dataset.y_train[:size]
-        draw = _ilyas_draws(y, seed)[name]
+        x, y = data.to_float(dataset.x_train[: r.size]), dataset.y_train[: r.size]
+        draw = _ilyas_draws(y, r.seed)[name]
         model = train_robust(dataset, *network)[0]
         if name in ("robust", "non_robust"):
-            images, labels = feature_datasets.feature_dataset(model, x, y, steps, step_size, draw)
+            images, labels = feature_datasets.feature_dataset(model, x, y, r.steps, r.step_size, draw)
         else:
-            images, labels = feature_datasets.adversarial_dataset(model, x, draw, adversarial_eps, adversarial_steps)
+            eps, steps = r.adversarial_eps, r.adversarial_steps
+            images, labels = feature_datasets.adversarial_dataset(model, x, draw, eps, steps)
         return {"images": images, "labels": labels}
 
-    return cache.cached_arrays("smooth_codes_ilyas", parts, build)
+    return cache.cached_arrays("smooth_codes_ilyas", _ilyas_parts(dataset, name, network, recipe), build)
 
 
-def ilyas_datasets(
-    dataset: data.Dataset,
-    robust: tuple,
-    standard: tuple,
-    size: int,
-    steps: int,
-    step_size: float,
-    adversarial_eps: float,
-    adversarial_steps: int,
-    seed: int = 0,
-) -> dict:
-    """The four datasets of :mod:`companion.papers.smooth_codes.feature_datasets` from the first
-    ``size`` training images (:func:`ilyas_dataset`): ``D_R`` from the small ResNet
-    ``train_robust(dataset, *robust)``, the other three from ``train_robust(dataset, *standard)``.
+def ilyas_datasets(dataset: data.Dataset, robust: tuple, standard: tuple, recipe: IlyasRecipe) -> dict:
+    """The four datasets of :mod:`companion.papers.smooth_codes.feature_datasets` made as
+    ``recipe`` says (:func:`ilyas_dataset`): ``D_R`` with the small ResNet
+    ``train_robust(dataset, *robust)``, the other three with ``train_robust(dataset, *standard)``.
     Those the cache lacks are built side by side first (:func:`companion.parallel.fill_cache`),
     the two long ones first.
 
     Returns ``{name: images}`` for :data:`feature_datasets.DATASETS`, ``{name + "_labels": y}``,
     and ``"original"`` (the source images) with ``"original_labels"``."""
-    settings = (size, steps, step_size, adversarial_eps, adversarial_steps, seed)
-    calls = {
-        name: (dataset, name, robust if name == "robust" else standard, *settings) for name in feature_datasets.DATASETS
-    }
-    parallel.fill_cache(
-        [
-            functools.partial(ilyas_dataset, *arguments)
-            for arguments in calls.values()
-            if not cache.contains("smooth_codes_ilyas", _ilyas_parts(*arguments))
-        ]
-    )
-    out = {"original": data.to_float(dataset.x_train[:size]), "original_labels": dataset.y_train[:size]}
+    networks = {name: robust if name == "robust" else standard for name in feature_datasets.DATASETS}
+    calls = {name: (dataset, name, network, recipe) for name, network in networks.items()}
+    missing = [args for args in calls.values() if not cache.contains("smooth_codes_ilyas", _ilyas_parts(*args))]
+    parallel.fill_cache([functools.partial(ilyas_dataset, *args) for args in missing])
+    out = {"original": data.to_float(dataset.x_train[: recipe.size]), "original_labels": dataset.y_train[: recipe.size]}
     for name, arguments in calls.items():
         built = ilyas_dataset(*arguments)
         out[name], out[name + "_labels"] = built["images"], built["labels"]
