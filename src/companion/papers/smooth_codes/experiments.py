@@ -125,6 +125,13 @@ def train_robust(
     return cache.cached_model("smooth_codes_robust", parts, fit)
 
 
+def robust_arguments(settings, eps: float) -> tuple:
+    """The arguments of :func:`train_robust` after the data set for the small ResNet trained at
+    radius ``eps`` under a profile's ``settings``: ``(eps, epochs, train_size, attack_steps,
+    seed)``."""
+    return (eps, settings.robust_epochs, settings.robust_train_size, settings.robust_attack_steps, settings.seed)
+
+
 def train_chapter_networks(dataset: data.Dataset, settings) -> int:
     """Train the chapter's networks that the cache lacks side by side in child processes
     (:func:`companion.parallel.fill_cache`), as the chapter then asks for them: the CIFAR-10 CNN
@@ -139,9 +146,7 @@ def train_chapter_networks(dataset: data.Dataset, settings) -> int:
         for c1, c2 in s.penalty_grid
         for jac in (penalties.JACOBIAN_NORMS if c2 else ("frobenius",))
     ]
-    resnets = [
-        (dataset, eps, s.robust_epochs, s.robust_train_size, s.robust_attack_steps, s.seed) for eps in s.robust_eps
-    ]
+    resnets = [(dataset, *robust_arguments(s, eps)) for eps in s.robust_eps]
     resnets.sort(key=lambda a: -a[1])
     cnns.sort(key=lambda a: -a[1] * a[2])
     calls = {}  # by cache key: in the paper profile the main CNN is also the grid's (0, 0) one
