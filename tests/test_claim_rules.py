@@ -54,6 +54,13 @@ def test_three_to_seven_rule(success, steps_run, expected):
 
 
 @pytest.mark.parametrize(
+    "passed, steps_run, judged", [(True, 1000, True), (True, 100, False), (False, 100, True), (False, 1000, True)]
+)
+def test_a_failing_attack_is_judged_only_at_the_papers_length(passed, steps_run, judged):
+    assert saturating_claims.judged_at_length(passed, steps_run, paper_steps=1000) is judged
+
+
+@pytest.mark.parametrize(
     "with_, without, passed", [(0.050, 0.040, True), (0.120, 0.040, False), (float("nan"), 0.04, False)]
 )
 def test_jacobian_unrelated(with_, without, passed):

@@ -8,6 +8,12 @@ from companion import profiles
 from companion.papers.adversarial_spheres import claims
 
 
+def test_trained_network_claims_need_the_papers_million_steps():
+    assert claims.trained_as_long(1_000_000) and claims.trained_as_long(2_000_000)
+    assert not claims.trained_as_long(10_000)  # the quick profile's ReLU network
+    assert not claims.trained_as_long(999_999)
+
+
 def test_judged_only_at_the_papers_dimension_with_enough_training():
     assert claims.judged(d=500, relu_steps=10000)
     assert claims.judged(d=500, relu_steps=1000000)

@@ -34,7 +34,7 @@ def test_minimum_inside_every_pair_from_test_errors():
 @pytest.mark.parametrize(
     "train_size, judged",
     [
-        (60000, True),  # all of MNIST's training images, as in the paper
+        (60000, True),  # all of MNIST's training images (the paper gives no size)
         (np.int64(60000), True),
         (3000, False),  # the ci profile
         (59999, False),
@@ -42,3 +42,10 @@ def test_minimum_inside_every_pair_from_test_errors():
 )
 def test_lenets_judged(train_size, judged):
     assert claims.lenets_judged(train_size) is judged
+
+
+@pytest.mark.parametrize(
+    "train_size, epochs, judged", [(60000, 50, True), (60000, 5, False), (3000, 50, False), (60000, 60, True)]
+)
+def test_final_errors_are_judged_only_after_the_papers_50_epochs(train_size, epochs, judged):
+    assert claims.final_errors_judged(train_size, epochs) is judged

@@ -70,11 +70,11 @@ def test_plain_fgsm_is_the_better_cross_entropy_only():
 
 
 def test_verdict_lines_follow_the_verdict():
-    assert tables.masking_verdict("cnn", "masking", plain=0.9).endswith("gradient masking, as the critique says")
+    assert tables.masking_verdict("cnn", "masking", plain=0.9).endswith("gradient masking, our reading of the critique")
     assert tables.masking_verdict("cnn", "survives", plain=0.9).endswith("survives the stronger attacks")
     not_robust = tables.masking_verdict("cnn", "not robust", plain=0.033)
     assert "(3.3%)" in not_robust and not_robust.endswith("no apparent robustness to unmask")
-    assert tables.readout_verdict(0.9, 0.0, 0.0, "masking").endswith(": masking, as the critique says")
+    assert tables.readout_verdict(0.9, 0.0, 0.0, "masking").endswith(": masking, our reading of the critique")
     assert tables.readout_verdict(0.16, 0.0, 0.0, "not robust").endswith(": no masking")
 
 

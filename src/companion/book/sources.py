@@ -132,7 +132,7 @@ CLAIMS: dict[str, dict[str, Source]] = {
         "rdm.between_class_larger_when_saturated": paper(
             "between class dissimilarities in the off-diagonal blocks are much larger in the "
             "saturated network than in the vanilla network",
-            "section 5, Figure 3",
+            "section 5, Figure 3 (the sigmoid MLP's; the ReLU MLP's is Figure 7, in the SM)",
             _N,
         ),
         "geometry.fewer_sensitive_directions_when_saturated": paper(

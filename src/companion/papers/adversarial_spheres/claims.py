@@ -8,6 +8,7 @@ import numpy as np
 from companion.papers.adversarial_spheres.theory import R_OUTER, perfect_alphas
 
 PAPER_D = 500  # "Our first experiment used an input dimensionality of d = 500" (section 3)
+PAPER_STEPS = 1_000_000  # "We use Adam optimizer (Kingma & Ba, 2014) for 1 million training steps" (section 3)
 
 
 def judged(*, d: int, relu_steps: int, min_relu_steps: int = 10000) -> bool:
@@ -15,6 +16,13 @@ def judged(*, d: int, relu_steps: int, min_relu_steps: int = 10000) -> bool:
     least ``min_relu_steps`` training steps of the ReLU network (the ``ci`` profile's tiny runs
     are not judged)."""
     return d == PAPER_D and relu_steps >= min_relu_steps
+
+
+def trained_as_long(steps: int) -> bool:
+    """Whether a network trained as long as the paper's (:data:`PAPER_STEPS`), so that the claims
+    about the trained network can be judged: a network trained for a hundredth of that is less
+    accurate, and its errors say nothing against the paper's."""
+    return steps >= PAPER_STEPS
 
 
 def no_errors(rates: dict) -> bool:

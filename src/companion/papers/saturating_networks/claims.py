@@ -6,6 +6,21 @@ from __future__ import annotations
 import numpy as np
 
 PAPER_ADAM_STEPS_3_TO_7 = 30_000_000  # "even in the most extreme case where we ran Adam for 30 million iterations"
+PAPER_LBFGS_ITERATIONS = 1000  # "we ran L-BFGS for 1000 iterations"
+
+
+def judged_at_length(passed: bool, steps_run: int, paper_steps: int) -> bool:
+    """Whether a claim that an attack *fails* can be judged after ``steps_run`` of the paper's
+    ``paper_steps``: a success in a shorter run already contradicts it, but a failure counts only
+    once the attack ran as long as the paper's (a short run cannot show what a long one did not
+    find)."""
+    return not passed or steps_run >= paper_steps
+
+
+def lbfgs_judged(passed: bool, iterations: int) -> bool:
+    """:func:`judged_at_length` against the paper's L-BFGS run ("we ran L-BFGS for 1000
+    iterations", section 7)."""
+    return judged_at_length(passed, iterations, PAPER_LBFGS_ITERATIONS)
 
 
 def fooled_within(success, steps, limit: float) -> bool:
@@ -19,9 +34,8 @@ def still_unfooled(success, steps_run: int, paper_steps: int = PAPER_ADAM_STEPS_
     """The 3 -> 7 claim: ``(passed, judged)``. A success in fewer steps than the paper ran
     contradicts it (judged, failed); a failure counts only once the attack ran as long as the
     paper's (else not judged: a short run cannot show what 30 million steps did not find)."""
-    if np.any(success):
-        return False, True
-    return True, steps_run >= paper_steps
+    passed = not np.any(success)
+    return passed, judged_at_length(passed, steps_run, paper_steps)
 
 
 # --- rules of the sections 5-7 claims ----------------------------------------------------------

@@ -15,7 +15,8 @@ def smoothness_penalties(model, probe, xb, jacobian: str, with_jacobian: bool = 
       (``probe(xb)`` returns them);
     * the Frobenius norm of the Jacobian of the softmax outputs ``f(x)`` with respect to ``x``,
       averaged over the batch: exactly (``"frobenius"``, 10 vector-Jacobian products) or of its
-      column sums (``"column_sums"``, the gradient of ``sum_i f_i``, which the paper used).
+      column sums (``"column_sums"``, the gradient of ``sum_i f_i``: our reading of the paper's
+      "column sums of the Jacobian").
       Since ``sum_i f_i = 1``, the column sums vanish identically: that variant penalizes nothing.
       ``"logit_column_sums"`` takes the column sums of the logits' Jacobian instead, where they
       do not vanish (the other reading of the paper's ``f``).

@@ -142,7 +142,7 @@ def readout_verdict(plain: float, stabilized: float, strongest: float, verdict: 
     return (
         f"  readout saturated on purpose: plain FGSM {100 * plain:.1f}%, stabilized FGSM "
         f"{100 * stabilized:.1f}%, strongest attack {100 * strongest:.1f}%: "
-        + ("masking, as the critique says" if verdict == "masking" else "no masking")
+        + ("masking, our reading of the critique" if verdict == "masking" else "no masking")
     )
 
 
@@ -156,5 +156,5 @@ def masking_verdict(arch: str, verdict: str, *, plain: float) -> str:
             f"({100 * plain:.1f}%), so there was no apparent robustness to unmask"
         )
     if verdict == "masking":
-        return f"  {arch}: FGSM robustness that stronger attacks remove: gradient masking, as the critique says"
+        return f"  {arch}: FGSM robustness that stronger attacks remove: gradient masking, our reading of the critique"
     return f"  {arch}: the FGSM robustness survives the stronger attacks"
