@@ -523,8 +523,9 @@ def main(argv=None):
         f"oneDNN kernels: TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}"
     )
     peak = peaks() if "peaks" in args.only else None
-    mnist = data.load_mnist()
-    cifar = data.load_cifar10() if {"steps", "other"} & set(args.only) else None
+    needs_data = {"steps", "other"} & set(args.only)  # the other sections load what they need, or nothing
+    mnist = data.load_mnist() if needs_data else None
+    cifar = data.load_cifar10() if needs_data else None
     if "pgd" in args.only:
         pgd_pinned_and_unpinned(args.pgd_images, peak)
     if "steps" in args.only:
