@@ -356,22 +356,24 @@ def test_clt_against_monte_carlo_draws_as_the_loop_did():
 
 def test_perfect_start_logs_the_paper_losses():
     """The perfect initialization has sigmoid outputs 0.0016 (inner) and 0.9994 (outer): an
-    average loss of (-log(1 - 0.0016) - log(0.9994)) / 2 = 0.0011, barely moved by a few steps."""
+    average loss of (-log(1 - 0.0016) - log(0.9994)) / 2 = 0.0011, barely moved by a few steps.
+    It is logged at the start, then every 6 // 2 = 3 steps capped at ``finest`` = 2."""
     log = experiments.train_from_perfect_start(
         5,
         np.random.default_rng(13),
-        steps=4,
+        steps=6,
         seed=0,
         hidden=8,
         logs=2,
+        finest=2,
         loss_points=2000,
         attack_points=4,
         attack_steps=5,
     )
-    assert log.every == 2 and log.steps.tolist() == [2, 4]
+    assert log.every == 2 and log.steps.tolist() == [0, 2, 4, 6]
     expected = (-np.log(1 - 0.0016) - np.log(0.9994)) / 2
     np.testing.assert_allclose(log.avg_loss, expected, rtol=0.2)
-    assert log.worst_loss.shape == log.error_share.shape == (2,)
+    assert log.worst_loss.shape == log.error_share.shape == (4,)
 
 
 def test_cap_ratios_and_table_select_by_network():

@@ -297,31 +297,31 @@ def train_from_perfect_start(
     seed: int,
     hidden: int = 1000,
     logs: int = 10,
+    finest: int = 100,
     loss_points: int = 5000,
     attack_points: int = 20,
     attack_steps: int = 200,
     attack_step_size: float = 0.01,
 ) -> PerfectStartLog:
     """Figure 3 (right): the quadratic network of ``hidden`` units started with every alpha
-    correct (:func:`perfect_initialization`), trained ``steps`` online and logged about ``logs``
-    times: the mean loss on ``loss_points`` fresh points, then the worst-case manifold attack
-    (``attack_steps`` of ``attack_step_size``) from ``attack_points`` points, both drawn from
-    ``rng`` in that order."""
+    correct (:func:`perfect_initialization`), trained ``steps`` online and logged at the start
+    and then about ``logs`` times, at least every ``finest`` steps (so that "after 1000 training
+    steps" can be told from a few hundred): the mean loss on ``loss_points`` fresh points, then
+    the worst-case manifold attack (``attack_steps`` of ``attack_step_size``) from
+    ``attack_points`` points, both drawn from ``rng`` in that order."""
     perfect = networks.perfect_initialization(d, hidden)
-    every = max(1, steps // logs)
-    log = networks.train(
-        perfect,
-        d,
-        steps,
-        seed=seed,
-        log_every=every,
-        on_log=lambda t, m: (
+    every = max(1, min(steps // logs, finest))
+
+    def on_log(t, m):
+        return (
             t,
             networks.mean_loss(m, d, loss_points, rng),
             *worst_loss_and_errors(m, d, attack_points, attack_steps, attack_step_size, rng),
-        ),
-    )
-    return PerfectStartLog(every, *map(np.array, zip(*log)))
+        )
+
+    start = on_log(0, perfect)
+    log = networks.train(perfect, d, steps, seed=seed, log_every=every, on_log=on_log)
+    return PerfectStartLog(every, *map(np.array, zip(start, *log)))
 
 
 def training_set_label(n: int) -> str:
