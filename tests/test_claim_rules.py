@@ -69,8 +69,9 @@ def test_jacobian_unrelated(with_, without, passed):
 
 def test_most_robust_cell():
     rows = [(0.0, 0.0, "-", 1.5, 0.02), (0.01, 0.0, "-", 1.4, 0.05), (0.0, 1.0, "frobenius", 1.3, 0.12)]
-    assert smooth_claims.most_robust(rows) == (0.0, 1.0, "frobenius")
-    assert smooth_claims.most_robust(rows[:2]) == (0.01, 0.0, "-")
+    assert smooth_claims.most_robust(rows) == (0.01, 0.0, "-")  # the Frobenius row is ours, left out
+    rows.append((0.0, 1.0, "logit_column_sums", 1.3, 0.07))
+    assert smooth_claims.most_robust(rows) == (0.0, 1.0, "logit_column_sums")
 
 
 def test_orders_below_and_standard_model_steep():

@@ -37,10 +37,13 @@ def test_insensitive_to_dimension_reads_d_8_4_1_only():
     assert claims.insensitive_to_dimension({1: 1.0, 4: 1.1, 8: 1.35}) is False  # spread 0.35
 
 
-def test_covariance_moves_alpha():
-    assert claims.covariance_moves_alpha([1.62, 1.55, 1.50, 1.45]) is True  # the quick build: range 0.17
-    assert claims.covariance_moves_alpha([1.28, 1.25]) is False  # range 0.03
-    assert claims.covariance_moves_alpha([1.5]) is False  # one network moves nothing
+def test_covariance_lowers_alpha():
+    c1s = [0.0, 0.01, 0.05, 0.1]
+    assert claims.covariance_lowers_alpha(c1s, [1.62, 1.55, 1.50, 1.45]) is True  # falls by 0.17
+    assert claims.covariance_lowers_alpha(c1s, [1.45, 1.50, 1.55, 1.62]) is False  # rises by 0.17
+    assert claims.covariance_lowers_alpha([0.1, 0.0], [1.45, 1.62]) is True  # in any order of c1
+    assert claims.covariance_lowers_alpha([0.0, 0.1], [1.28, 1.25]) is False  # falls by 0.03 only
+    assert claims.covariance_lowers_alpha([0.0], [1.5]) is False  # one network moves nothing
 
 
 def test_jacobian_unrelated_everywhere():
@@ -54,7 +57,9 @@ def test_is_paper_most_robust():
     assert claims.PAPER_MOST_ROBUST == (0.01, 0.0)
     rows = [(0.0, 0.0, "-", 1.5, 0.01), (0.01, 0.0, "-", 1.4, 0.04), (0.0, 1.0, "frobenius", 1.5, 0.03)]
     assert claims.is_paper_most_robust(claims.most_robust(rows)) is True
-    rows[2] = (0.0, 1.0, "frobenius", 1.5, 0.12)  # the Frobenius penalty now wins
+    rows[2] = (0.0, 1.0, "frobenius", 1.5, 0.12)  # our exact Frobenius penalty: not the paper's training
+    assert claims.is_paper_most_robust(claims.most_robust(rows)) is True
+    rows.append((0.0, 1.0, "column_sums", 1.5, 0.05))  # a column-sum penalty, as the paper ran, wins
     assert claims.is_paper_most_robust(claims.most_robust(rows)) is False
     assert claims.is_paper_most_robust((0.01, 0.5, "frobenius")) is False  # the same c1 with a penalty
 

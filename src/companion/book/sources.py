@@ -530,7 +530,7 @@ STATED_SETTINGS: dict[str, list[Setting]] = {
             "PGD images, steps",
             ("pgd_size", "pgd_steps"),
             "We then generated 3000 adversarial images using PGD with the following parameters",
-            "section 3.4 (the parameters are cut off in our copy)",
+            "section 3.4 (the sentence announces parameters the paper never gives)",
         ),
         Setting("Robustness models' eps", ("robust_eps",), "There are four models in this class", "section 2.2"),
         Setting(
