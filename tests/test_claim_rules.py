@@ -60,6 +60,11 @@ def test_a_failing_attack_is_judged_only_at_the_papers_length(passed, steps_run,
     assert saturating_claims.judged_at_length(passed, steps_run, paper_steps=1000) is judged
 
 
+def test_near_paper_successes_is_the_rows_five_plus_or_minus_five():
+    assert saturating_claims.near_paper_successes(10) and saturating_claims.near_paper_successes(0)
+    assert not saturating_claims.near_paper_successes(11) and not saturating_claims.near_paper_successes(89)
+
+
 @pytest.mark.parametrize(
     "with_, without, passed", [(0.050, 0.040, True), (0.120, 0.040, False), (float("nan"), 0.04, False)]
 )

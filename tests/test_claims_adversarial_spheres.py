@@ -8,6 +8,13 @@ from companion import profiles
 from companion.papers.adversarial_spheres import claims
 
 
+def test_judged_runs_by_profile():
+    verdicts = {
+        p: claims.judged_runs(profiles.settings("adversarial_spheres", p, {})) for p in ("ci", "quick", "paper")
+    }
+    assert verdicts == {"ci": (False, False, False), "quick": (True, False, False), "paper": (True, True, True)}
+
+
 def test_trained_network_claims_need_the_papers_million_steps():
     assert claims.trained_as_long(1_000_000) and claims.trained_as_long(2_000_000)
     assert not claims.trained_as_long(10_000)  # the quick profile's ReLU network

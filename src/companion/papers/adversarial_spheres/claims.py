@@ -25,6 +25,18 @@ def trained_as_long(steps: int) -> bool:
     return steps >= PAPER_STEPS
 
 
+def judged_runs(settings) -> tuple[bool, bool, bool]:
+    """``(any, relu, quad)``: whether this profile's runs are judged at all (:func:`judged`), and
+    whether the claims about the trained ReLU and quadratic networks are too (also
+    :func:`trained_as_long`). ``settings``: the chapter's profile settings."""
+    any_judged = judged(d=settings.d, relu_steps=settings.relu_steps)
+    return (
+        any_judged,
+        any_judged and trained_as_long(settings.relu_steps),
+        any_judged and trained_as_long(settings.quad_steps),
+    )
+
+
 def no_errors(rates: dict) -> bool:
     """Section 3: not one error among the random samples of either sphere. ``rates``: as
     ``experiments.error_rates`` returns them, ``{sphere: {"errors": count, ...}}``."""

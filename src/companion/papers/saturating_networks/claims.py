@@ -17,6 +17,15 @@ def judged_at_length(passed: bool, steps_run: int, paper_steps: int) -> bool:
     return not passed or steps_run >= paper_steps
 
 
+PAPER_MOST_CONFIDENT_SUCCESSES = 5  # "only 5 such cases" (of 90 pairs, from the most confident start)
+
+
+def near_paper_successes(count: int, tolerance: int = 5) -> bool:
+    """The L-BFGS successes from the most confident start lie within ``tolerance`` of the paper's
+    :data:`PAPER_MOST_CONFIDENT_SUCCESSES` (the scorecard row's own test)."""
+    return abs(int(count) - PAPER_MOST_CONFIDENT_SUCCESSES) <= tolerance
+
+
 def lbfgs_judged(passed: bool, iterations: int) -> bool:
     """:func:`judged_at_length` against the paper's L-BFGS run ("we ran L-BFGS for 1000
     iterations", section 7)."""
